@@ -1,0 +1,46 @@
+/** ESLint 8 reads this file; ESLint 9 would need a flat config, hence the pinned major version. */
+module.exports = {
+  root: true,
+  parser: '@typescript-eslint/parser',
+  parserOptions: {
+    project: './tsconfig.json',
+    tsconfigRootDir: __dirname,
+  },
+  plugins: ['@typescript-eslint'],
+  extends: ['eslint:recommended', 'plugin:@typescript-eslint/recommended-type-checked'],
+  env: { node: true, es2022: true },
+  ignorePatterns: ['dist/', 'node_modules/', '.cache/', '.eslintrc.js', 'bench/results/'],
+  rules: {
+    '@typescript-eslint/no-floating-promises': 'error',
+    '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+    '@typescript-eslint/no-explicit-any': 'error',
+    // Controllers are classes of static handlers, passed to the router unbound by design.
+    '@typescript-eslint/unbound-method': ['error', { ignoreStatic: true }],
+    '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    eqeqeq: ['error', 'always'],
+    'no-console': 'off',
+  },
+  overrides: [
+    {
+      // utils/ holds the rules of the service, shared with the worker: it knows nothing of HTTP routing.
+      files: ['utils/**/*.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            paths: [{ name: 'express', message: 'utils/ must not depend on Express.' }],
+            patterns: [{ group: ['../routes/*', '../controllers/*', '../routes', '../controllers'], message: 'utils/ must not depend on the HTTP layer.' }],
+          },
+        ],
+      },
+    },
+    {
+      files: ['tests/**/*.ts'],
+      env: { mocha: true },
+      rules: {
+        // chai's `expect(x).to.be.true` reads as an unused expression.
+        '@typescript-eslint/no-unused-expressions': 'off',
+      },
+    },
+  ],
+};

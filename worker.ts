@@ -1,0 +1,31 @@
+import type { Job } from 'bull';
+import { config, ConfigError, loadConfig, useConfig } from './utils/config';
+import { processFileJob, processUserJob } from './utils/jobs';
+import { stopOnSignals } from './utils/lifecycle';
+import { log } from './utils/log';
+import { queues } from './utils/queues';
+import { closeClients, connectClients } from './utils/services';
+
+function logFailure(job: Job, error: Error): void {
+  log.error(`${job.queue.name} job ${String(job.id)} failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${error.message}`);
+}
+
+async function main(): Promise<void> {
+  useConfig(loadConfig());
+  await connectClients();
+  const { fileQueue, userQueue } = queues;
+  void fileQueue.process(config().workerConcurrency, (job) => processFileJob(job.data));
+  void userQueue.process((job) => processUserJob(job.data));
+  fileQueue.on('failed', logFailure);
+  userQueue.on('failed', logFailure);
+  log.info(`Worker processing ${fileQueue.name} and ${userQueue.name}`);
+  // Bull's close() waits for the jobs in flight, so a stop never leaves half a job behind.
+  stopOnSignals('worker', closeClients);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    log.error('worker failed to start', error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}
