@@ -14,6 +14,8 @@ function run(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
     cwd: ROOT,
     env,
     stdio: 'inherit',
+    // Its own process group, so stopping reaches nodemon's `sh -c ts-node` grandchildren too.
+    detached: true,
   });
 }
 
@@ -32,7 +34,10 @@ async function main(): Promise<void> {
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) resolve();
-            else child.once('exit', () => resolve()).kill('SIGTERM');
+            else {
+              child.once('exit', () => resolve());
+              process.kill(-(child.pid ?? 0), 'SIGTERM');
+            }
           }),
       ),
     );
