@@ -4,8 +4,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { createRouter } from './routes';
 import { errorHandler, unknownRoute } from './routes/middleware';
-import { config, ConfigError, loadConfig, useConfig } from './utils/config';
-import { stopOnSignals } from './utils/lifecycle';
+import { config, loadConfig, useConfig } from './utils/config';
+import { runMain, stopOnSignals } from './utils/lifecycle';
 import { log } from './utils/log';
 import { closeClients, connectClients } from './utils/services';
 import { sweepPartialFiles } from './utils/storage';
@@ -57,9 +57,4 @@ async function main(): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    log.error('server failed to start', error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('server', main);

@@ -1,7 +1,7 @@
 import type { Job } from 'bull';
-import { config, ConfigError, loadConfig, useConfig } from './utils/config';
+import { config, loadConfig, useConfig } from './utils/config';
 import { processFileJob, processUserJob } from './utils/jobs';
-import { stopOnSignals } from './utils/lifecycle';
+import { runMain, stopOnSignals } from './utils/lifecycle';
 import { log } from './utils/log';
 import { queues } from './utils/queues';
 import { closeClients, connectClients } from './utils/services';
@@ -23,9 +23,4 @@ async function main(): Promise<void> {
   stopOnSignals('worker', closeClients);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    log.error('worker failed to start', error instanceof ConfigError ? error.message : error);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('worker', main);

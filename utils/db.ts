@@ -62,9 +62,14 @@ export class DBClient {
     client.on('topologyDescriptionChanged', (event) => {
       this.alive = event.newDescription.hasDataBearingServers;
     });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     this.client = client;
     this.closing = undefined;
-    await client.connect();
     this.alive = true;
     this.connectedDb = client.db(dbName);
     // The unique index is what makes two concurrent sign-ups with one email yield one account.

@@ -1,3 +1,4 @@
+import { ConfigError } from './config';
 import { log } from './log';
 
 /**
@@ -28,4 +29,13 @@ export function stopOnSignals(what: string, stop: () => Promise<void>, timeoutMs
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Runs an entry point's start-up; a failure is logged (a bad configuration as its plain list) and exits 1. */
+export function runMain(what: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError) log.error(`${what}: ${error.message}`);
+    else log.error(`${what} failed to start`, error);
+    process.exit(1);
+  });
 }
