@@ -1,10 +1,11 @@
 import type { Job } from 'bull';
 import { config, loadConfig, useConfig } from './utils/config';
-import { processFileJob, processUserJob } from './utils/jobs';
+import { processUserJob, runFileJob } from './utils/jobs';
 import { runMain, stopOnSignals } from './utils/lifecycle';
 import { log } from './utils/log';
 import { queues } from './utils/queues';
 import { closeClients, connectClients } from './utils/services';
+import { sweepPartialFiles } from './utils/storage';
 
 function logFailure(job: Job, error: Error): void {
   log.error(`${job.queue.name} job ${String(job.id)} failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${error.message}`);
@@ -13,8 +14,10 @@ function logFailure(job: Job, error: Error): void {
 async function main(): Promise<void> {
   useConfig(loadConfig());
   await connectClients();
+  // A worker killed mid-thumbnail leaves a .partial file; the next worker, not only the next server, clears it.
+  await sweepPartialFiles();
   const { fileQueue, userQueue } = queues;
-  void fileQueue.process(config().workerConcurrency, (job) => processFileJob(job.data));
+  void fileQueue.process(config().workerConcurrency, runFileJob);
   void userQueue.process((job) => processUserJob(job.data));
   fileQueue.on('failed', logFailure);
   userQueue.on('failed', logFailure);

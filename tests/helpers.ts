@@ -78,3 +78,35 @@ export async function upload(token: string, fields: Record<string, unknown>): Pr
 export function base64(text: string | Buffer): string {
   return Buffer.from(text).toString('base64');
 }
+
+/** An image of the given size in `format`, half transparent when the format allows it, made with sharp. */
+export async function makeImage(width: number, height: number, format: 'png' | 'jpeg' | 'webp' = 'png'): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width, height, channels: 4, background: { r: 200, g: 40, b: 90, alpha: 0.5 } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The data of every job a Bull queue holds, in any state, so a test can look for the one it caused. */
+export async function jobData<T>(queue: import('bull').Queue<T>): Promise<T[]> {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'paused']);
+  return jobs.filter((job) => job !== null).map((job) => job.data);
+}
+
+/** Asserts the response is exactly `{"error": message}` with `status`. */
+export function expectError(response: ApiResponse, status: number, message: string): void {
+  if (response.status !== status || response.text !== JSON.stringify({ error: message })) {
+    throw new Error(`expected ${status} ${JSON.stringify({ error: message })}, got ${response.status} ${response.text}`);
+  }
+}

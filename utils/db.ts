@@ -40,10 +40,11 @@ export function parentObjectId(parentId: StoredParentId): ObjectId | null {
 
 /**
  * Timeouts are short so that a database outage turns into a prompt 503 instead of a hung
- * request; the driver keeps reconnecting in the background.
+ * request; the driver keeps reconnecting in the background. Selection waits only while no
+ * server is reachable; half a second leaves the rest of the promised second to the request.
  */
 const CLIENT_OPTIONS = {
-  serverSelectionTimeoutMS: 900,
+  serverSelectionTimeoutMS: 500,
   connectTimeoutMS: 2000,
   heartbeatFrequencyMS: 1000,
   maxPoolSize: 50,

@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import { ObjectId, type Filter } from 'mongodb';
+import { config } from './config';
 import { dbClient, FILE_TYPES, toObjectId, type FileDoc, type FileType, type StoredParentId, type UserDoc } from './db';
 import { badRequest, notFound } from './errors';
 import { queues } from './queues';
 import {
+  payloadTooLarge,
   removeBlob,
   storeBuffer,
   storeStream,
@@ -87,20 +89,30 @@ export function validateMetadata(fields: { name?: unknown; type?: unknown; isPub
 /** A folder of `owner`'s that a new or moved file may go into; the root is 0. */
 export async function resolveParent(owner: UserDoc, value: unknown): Promise<ObjectId | 0> {
   if (isRootParentId(value)) return ROOT;
-  const parentId = toObjectId(value);
-  const parent = parentId && (await dbClient.files.findOne({ _id: parentId, userId: owner._id }));
+  const parent = await findFileOf(owner._id, value);
   if (!parent) throw badRequest('Parent not found');
   if (parent.type !== 'folder') throw badRequest('Parent is not a folder');
   return parent._id;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+/**
+ * The alphabet and the padding only; lengths are checked apart. A regex that also counted
+ * quads, `(?:x{4})*`, backtracks per quad and overflows V8's stack from about 4 MiB of data.
+ */
+const BASE64_CHARS = /^[A-Za-z0-9+/]*(={0,2})$/;
+
+/** Padded input comes in whole quads; unpadded input may end in 2 or 3 characters, never 1. */
+function isBase64(text: string): boolean {
+  const padding = BASE64_CHARS.exec(text)?.[1];
+  if (padding === undefined) return false;
+  return padding.length > 0 ? text.length % 4 === 0 : text.length % 4 !== 1;
+}
 
 /** Standard base64, padding optional, line breaks and spaces ignored (MIME-style input). */
 export function decodeBase64(data: unknown): Buffer {
   if (typeof data !== 'string') throw badRequest('Invalid data');
   const compact = /\s/.test(data) ? data.replace(/\s+/g, '') : data;
-  if (!BASE64.test(compact)) throw badRequest('Invalid data');
+  if (!isBase64(compact)) throw badRequest('Invalid data');
   return Buffer.from(compact, 'base64');
 }
 
@@ -133,6 +145,8 @@ function checkMetadata(fields: Record<string, unknown>, hasData: boolean): Uploa
 export async function createFromJson(owner: UserDoc, body: Record<string, unknown>): Promise<FileDoc> {
   const metadata = checkMetadata(body, body.data !== undefined && body.data !== null);
   const content = metadata.type === 'folder' ? undefined : decodeBase64(body.data);
+  // The body limit leaves room for the other fields, so the decoded size is checked on its own.
+  if (content !== undefined && content.length > config().uploadMaxBytes) throw payloadTooLarge();
   const parentId = await resolveParent(owner, body.parentId);
   if (content === undefined) return insertFile(owner, metadata, parentId);
   return finishUpload(await insertFile(owner, metadata, parentId, await storeBuffer(content)));
@@ -180,11 +194,28 @@ export async function createFromBlob(owner: UserDoc, fields: Record<string, unkn
   return insertFile(owner, metadata, parentId);
 }
 
-export async function findOwnedFile(owner: UserDoc, id: unknown): Promise<FileDoc> {
+/**
+ * The file with this id if `ownerId` owns it, else null. Looked up by `_id` alone with the owner
+ * checked here: the one filter FerretDB answers from an index (it scans for `{_id, userId}`).
+ */
+export async function findFileOf(ownerId: ObjectId, id: unknown): Promise<FileDoc | null> {
   const fileId = toObjectId(id);
-  const file = fileId && (await dbClient.files.findOne({ _id: fileId, userId: owner._id }));
+  const file = fileId && (await dbClient.files.findOne({ _id: fileId }));
+  return file && file.userId.equals(ownerId) ? file : null;
+}
+
+export async function findOwnedFile(owner: UserDoc, id: unknown): Promise<FileDoc> {
+  const file = await findFileOf(owner._id, id);
   if (!file) throw notFound();
   return file;
+}
+
+/** Applies `changes` to a file already known to be the caller's; userId never changes, so `_id` suffices. */
+async function updateOwnedFile(file: FileDoc, changes: Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId'>>): Promise<FileDoc> {
+  const { matchedCount } = await dbClient.files.updateOne({ _id: file._id }, { $set: changes });
+  // Deleted between the lookup and the update.
+  if (matchedCount === 0) throw notFound();
+  return { ...file, ...changes };
 }
 
 /** Stored parent values that mean "this folder": both the root forms, or both forms of an id. */
@@ -216,16 +247,7 @@ export async function listFiles(owner: UserDoc, parentIdValue: unknown, pageValu
 }
 
 export async function setPublic(owner: UserDoc, id: unknown, isPublic: boolean): Promise<FileDoc> {
-  const fileId = toObjectId(id);
-  const file =
-    fileId &&
-    (await dbClient.files.findOneAndUpdate(
-      { _id: fileId, userId: owner._id },
-      { $set: { isPublic } },
-      { returnDocument: 'after' },
-    ));
-  if (!file) throw notFound();
-  return file;
+  return updateOwnedFile(await findOwnedFile(owner, id), { isPublic });
 }
 
 function parseThumbnailWidth(value: unknown): ThumbnailWidth | undefined {
@@ -286,11 +308,5 @@ export async function updateFile(owner: UserDoc, id: unknown, changes: Record<st
     update.parentId = parentId;
   }
   if (Object.keys(update).length === 0) return file;
-  const updated = await dbClient.files.findOneAndUpdate(
-    { _id: file._id, userId: owner._id },
-    { $set: update },
-    { returnDocument: 'after' },
-  );
-  if (!updated) throw notFound();
-  return updated;
+  return updateOwnedFile(file, update);
 }

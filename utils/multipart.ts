@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FileDoc, UserDoc } from './db';
 import { badRequest } from './errors';
@@ -26,7 +25,8 @@ export async function receiveMultipart(
 ): Promise<FileDoc> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers, limits: { ...FIELD_LIMITS, files: 1 } });
+    // Browsers and curl send a non-ASCII filename as raw UTF-8, not in RFC 2231 form.
+    parser = busboy({ headers, defParamCharset: 'utf8', limits: { ...FIELD_LIMITS, files: 1 } });
   } catch {
     throw invalidMultipart();
   }
@@ -36,29 +36,42 @@ export async function receiveMultipart(
   let filename: string | undefined;
   let stored: Promise<StoredBlob> | undefined;
 
-  parser.on('field', (name, value) => {
-    fields[name] = value;
+  const parsed = new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (_field, stream, info) => {
+      filename = info.filename;
+      const metadata = withName(fields, filename);
+      // Its failures reach the upload through storeStream; this only keeps a late one from
+      // becoming an uncaught 'error' event once nothing reads the stream any more.
+      stream.on('error', () => undefined);
+      stored = (async () => {
+        if (metadata.type !== undefined) await checkUpload(owner, metadata);
+        return storeStream(stream, maxBytes);
+      })();
+      // A rejected upload (a failed check, 413) is answered without waiting for the rest of its body.
+      stored.catch(reject);
+    });
+    parser.on('close', resolve);
+    parser.on('error', () => reject(invalidMultipart()));
   });
-  parser.on('file', (_field, stream, info) => {
-    filename = info.filename;
-    const metadata = withName(fields, filename);
-    stored = (async () => {
-      if (metadata.type !== undefined) await checkUpload(owner, metadata);
-      return storeStream(stream, maxBytes);
-    })();
-    // A rejected upload's remaining bytes are read and dropped so the parser can finish.
-    stored.catch(() => stream.resume());
+  // A client that disconnects mid-body takes the parser down, and the file stream with it.
+  const stopWatching = finished(body, (error) => {
+    if (error) parser.destroy(error);
   });
-
+  body.pipe(parser);
   try {
-    // pipeline destroys the parser, and with it the file stream, if the client goes away.
-    await pipeline(body, parser);
-  } catch {
+    await parsed;
+  } catch (error) {
+    // Whatever is left of a rejected request is read and dropped, so the response can still go out.
+    body.unpipe(parser);
+    body.resume();
     const blob = await stored?.catch(() => undefined);
     if (blob !== undefined) await removeBlob(blob.localPath);
-    // The upload's own verdict (a failed check, 413) says more than the parser's.
-    const verdict = await stored?.then(() => undefined, (error: unknown) => error);
-    throw verdict instanceof Error ? verdict : invalidMultipart();
+    throw error;
+  } finally {
+    stopWatching();
   }
   return createFromBlob(owner, withName(fields, filename), await stored);
 }

@@ -26,6 +26,15 @@ const THUMBNAIL_JOB_OPTIONS: JobOptions = {
 
 const WELCOME_JOB_OPTIONS: JobOptions = { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true };
 
+/**
+ * A worker that dies mid-job (SIGKILL, OOM) stops renewing its lock; another worker takes the
+ * job back once the lock expires, at its next stalled check. Bull's 30 s defaults for both would
+ * leave a thumbnail missing for up to a minute. The lock is renewed every lockDuration / 2 while
+ * the job runs, so a long job is never mistaken for a dead one; a worker whose event loop is
+ * blocked that long would be, and the job would run twice, which processors allow.
+ */
+const STALLED_JOB_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000 } as const;
+
 /** How long a request waits for Redis to take a job before giving up on it. */
 const ENQUEUE_TIMEOUT_MS = 1000;
 
@@ -41,8 +50,8 @@ export class Queues {
   async connect(redisUrl: string): Promise<void> {
     if (this.file !== undefined) throw new Error('Queues are already connected');
     this.closing = undefined;
-    this.file = new Queue<FileJobData>(QUEUE_NAMES.file, redisUrl);
-    this.user = new Queue<UserJobData>(QUEUE_NAMES.user, redisUrl);
+    this.file = new Queue<FileJobData>(QUEUE_NAMES.file, redisUrl, { settings: STALLED_JOB_SETTINGS });
+    this.user = new Queue<UserJobData>(QUEUE_NAMES.user, redisUrl, { settings: STALLED_JOB_SETTINGS });
     await Promise.all([this.file.isReady(), this.user.isReady()]);
   }
 

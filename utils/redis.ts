@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { ClientOfflineError, createClient } from 'redis';
 import { log } from './log';
 
 type Client = ReturnType<typeof createClient>;
@@ -60,7 +60,11 @@ export class RedisClient {
    * the new count with the seconds left in its window.
    */
   async increment(key: string, windowSeconds: number): Promise<{ count: number; ttlSeconds: number }> {
-    const [count, , ttl] = await this.connected
+    const client = this.connected;
+    // node-redis queues MULTI while offline even with disableOfflineQueue, and fails it only
+    // when the next reconnect fails, with a bare socket error: fail now, as single commands do.
+    if (!client.isReady) throw new ClientOfflineError();
+    const [count, , ttl] = await client
       .multi()
       .incr(key)
       .expire(key, windowSeconds, 'NX')

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { finished, PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { config } from './config';
@@ -26,6 +26,9 @@ export interface StoredBlob {
 const PARTIAL_SUFFIX = '.partial';
 
 export const payloadTooLarge = (): HttpError => new HttpError(413, 'Payload too large');
+
+/** The client is gone and will never read it; an HttpError keeps it out of the server-error log. */
+const uploadAborted = (): HttpError => new HttpError(400, 'Upload aborted');
 
 export function thumbnailPath(localPath: string, width: ThumbnailWidth): string {
   return `${localPath}_${width}`;
@@ -64,7 +67,10 @@ export async function storeBuffer(data: Buffer): Promise<StoredBlob> {
 
 /**
  * Streams `source` to disk, hashing on the way; memory stays flat whatever the size. Over
- * `maxBytes` it stops reading, removes what it wrote and throws 413.
+ * `maxBytes` it stops writing, removes what it wrote and throws 413.
+ *
+ * `source` is piped, never destroyed: destroying a request closes its socket before the error
+ * response can be sent. When the write fails, the rest of `source` is read and dropped.
  */
 export async function storeStream(source: Readable, maxBytes: number): Promise<StoredBlob> {
   const localPath = newBlobPath();
@@ -81,7 +87,21 @@ export async function storeStream(source: Readable, maxBytes: number): Promise<S
       callback(null, chunk);
     },
   });
-  await writeAtomically(localPath, (partial) => pipeline(source, meter, createWriteStream(partial, { flags: 'wx' })));
+  const input = new PassThrough();
+  // A client that disconnects mid-body fails the write, and writeAtomically removes the partial file.
+  const stopWatching = finished(source, (error) => {
+    if (error) input.destroy(uploadAborted());
+  });
+  source.pipe(input);
+  try {
+    await writeAtomically(localPath, (partial) => pipeline(input, meter, createWriteStream(partial, { flags: 'wx' })));
+  } catch (error) {
+    source.unpipe(input);
+    source.resume();
+    throw error;
+  } finally {
+    stopWatching();
+  }
   return { localPath, size, sha256: hash.digest('hex') };
 }
 

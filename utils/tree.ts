@@ -49,11 +49,12 @@ export async function isWithin(owner: ObjectId, candidate: ObjectId, folder: Obj
   while (current !== null && !visited.has(current.toHexString())) {
     if (current.equals(folder)) return true;
     visited.add(current.toHexString());
-    const doc: Pick<FileDoc, 'parentId'> | null = await dbClient.files.findOne(
-      { _id: current, userId: owner },
-      { projection: { parentId: 1 } },
+    // By _id alone, the one filter every backend answers from an index (FerretDB scans for more).
+    const doc: Pick<FileDoc, 'parentId' | 'userId'> | null = await dbClient.files.findOne(
+      { _id: current },
+      { projection: { parentId: 1, userId: 1 } },
     );
-    current = doc === null ? null : parentObjectId(doc.parentId);
+    current = doc !== null && doc.userId.equals(owner) ? parentObjectId(doc.parentId) : null;
   }
   return false;
 }

@@ -1,0 +1,139 @@
+/**
+ * The ceilings: a bare node:http server doing the same work as the service with no framework
+ * and no checks beyond what the work needs. Scenario 1 uses the same drivers, clients and
+ * queries (Redis GET, MongoDB findOne/aggregate); scenarios 2 and 3 are plain file streaming.
+ * Run as its own process, like the service, so both are measured the same way.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ObjectId } from 'mongodb';
+import { dbClient, toObjectId, type FileDoc, type UserDoc } from '../../utils/db';
+import { redisClient } from '../../utils/redis';
+
+export interface BaselineOptions {
+  port: number;
+  dbUrl: string;
+  dbName: string;
+  redisUrl: string;
+  /** Downloads are served from here, by file name only. */
+  filesDir: string;
+  /** Uploads are written here. */
+  uploadDir: string;
+}
+
+const PAGE_SIZE = 20;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function authenticate(req: IncomingMessage): Promise<UserDoc | null> {
+  const token = req.headers['x-token'];
+  if (typeof token !== 'string') return null;
+  const userId = toObjectId(await redisClient.get(`auth_${token}`));
+  return userId && dbClient.users.findOne({ _id: userId });
+}
+
+function publicFile(file: FileDoc): Record<string, unknown> {
+  const parentId = file.parentId instanceof ObjectId ? file.parentId.toHexString() : file.parentId;
+  const { name, type } = file;
+  return { id: file._id.toHexString(), userId: file.userId.toHexString(), name, type, isPublic: file.isPublic === true, parentId };
+}
+
+async function handle(options: BaselineOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const route = url.pathname;
+
+  if (route === '/status') {
+    json(res, 200, { redis: redisClient.isAlive(), db: dbClient.isAlive() });
+    return;
+  }
+  if (route === '/stream' || route === '/readfile') {
+    const file = path.join(options.filesDir, path.basename(url.searchParams.get('name') ?? ''));
+    const { size } = await fs.stat(file);
+    if (route === '/stream') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
+      await pipeline(createReadStream(file), res);
+    } else {
+      const data = await fs.readFile(file);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+      res.end(data);
+    }
+    return;
+  }
+  if (route === '/upload' && req.method === 'POST') {
+    const target = path.join(options.uploadDir, `upload-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+    await pipeline(req, createWriteStream(target));
+    const { size } = await fs.stat(target);
+    await fs.rm(target);
+    json(res, 201, { size });
+    return;
+  }
+
+  const user = await authenticate(req);
+  if (!user) {
+    json(res, 401, { error: 'Unauthorized' });
+    return;
+  }
+  if (route === '/users/me') {
+    json(res, 200, { id: user._id.toHexString(), email: user.email });
+    return;
+  }
+  if (route === '/files') {
+    const parentId = toObjectId(url.searchParams.get('parentId'));
+    const page = Number(url.searchParams.get('page') ?? 0);
+    const files = parentId
+      ? await dbClient.files
+          .aggregate<FileDoc>([
+            { $match: { userId: user._id, parentId: { $in: [parentId, parentId.toHexString()] } } },
+            { $sort: { _id: 1 } },
+            { $skip: page * PAGE_SIZE },
+            { $limit: PAGE_SIZE },
+          ])
+          .toArray()
+      : [];
+    json(res, 200, files.map(publicFile));
+    return;
+  }
+  const fileId = /^\/files\/([0-9a-f]{24})$/.exec(route)?.[1];
+  if (fileId !== undefined) {
+    const file = await dbClient.files.findOne({ _id: new ObjectId(fileId), userId: user._id });
+    if (file) json(res, 200, publicFile(file));
+    else json(res, 404, { error: 'Not found' });
+    return;
+  }
+  json(res, 404, { error: 'Not found' });
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as BaselineOptions;
+  await dbClient.connect(options.dbUrl, options.dbName);
+  await redisClient.connect(options.redisUrl);
+  const server = http.createServer((req, res) => {
+    handle(options, req, res).catch((error: unknown) => {
+      console.error(error);
+      if (res.headersSent) res.destroy();
+      else json(res, 500, { error: 'Internal server error' });
+    });
+  });
+  server.listen(options.port, '127.0.0.1');
+  const stop = (): void => {
+    server.close();
+    server.closeIdleConnections();
+    void Promise.all([dbClient.close(), redisClient.close()]).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,117 @@
+import { authHeaders, type BenchContext } from '../lib/context';
+import { send, timed } from '../lib/http';
+import { removeBigFolder, seedBigFolder } from '../lib/seed';
+import { describeRate, hammer, type RateResult } from '../lib/load';
+import { fixed, median, ratioOf, type Row, type Table } from '../lib/report';
+
+const CONNECTIONS = 10;
+/** Endpoints slower than this per request are measured by count, not by time; see planFor. */
+const SLOW_MS = 20;
+const SLOW_CONNECTIONS = 2;
+const PROBES = 5;
+const WARM_UP_SECONDS = 0.5;
+const PROBE_BUDGET_MS = 1000;
+const SEEDED_FILES = 10_000;
+const TARGET_RATIO = 0.6;
+/** Page 499 may take at most this many times as long as page 0. */
+const DEEP_PAGE_FACTOR = 2;
+
+interface Endpoint {
+  name: string;
+  path: string;
+  authenticated: boolean;
+}
+
+/** Checks the answer, warms the path up, and returns the median latency of sequential requests. */
+async function probe(url: string, headers: Record<string, string>): Promise<number> {
+  const latencies: number[] = [];
+  const deadline = Date.now() + PROBE_BUDGET_MS;
+  for (let index = 0; index < PROBES && (index === 0 || Date.now() < deadline); index += 1) {
+    const { result, seconds } = await timed(() => send(url, 'GET', headers));
+    // A wrong answer served fast would be a meaningless figure.
+    if (result.status !== 200) throw new Error(`GET ${url} answered ${result.status}: ${result.text.slice(0, 200)}`);
+    latencies.push(seconds * 1000);
+  }
+  return median(latencies);
+}
+
+/**
+ * A timed run abandons the requests in flight when it ends, and the server keeps working
+ * on them; for a slow query that backlog would be charged to whatever runs next. Slow
+ * endpoints therefore get a fixed number of requests, sized to last about `duration`,
+ * from as many connections as there are cores, and the run ends when the last answer is in.
+ */
+function planFor(latencyMs: number, duration: number): { connections: number; duration?: number; amount?: number } {
+  if (latencyMs < SLOW_MS) return { connections: CONNECTIONS, duration };
+  return { connections: SLOW_CONNECTIONS, amount: Math.max(2 * SLOW_CONNECTIONS, Math.ceil((duration * 1000) / latencyMs) * SLOW_CONNECTIONS) };
+}
+
+/** Scenario 1: the service's metadata endpoints against a bare node:http server doing the same queries. */
+export async function runMetadata(context: BenchContext): Promise<Table> {
+  const { folderId, sampleFileId } = await seedBigFolder(context, SEEDED_FILES);
+  try {
+    return await measureEndpoints(context, folderId, sampleFileId);
+  } finally {
+    // Without an index to use, FerretDB scans the whole collection for most queries: left
+    // in place, this folder would slow every later scenario down by its mere presence.
+    await removeBigFolder(context, folderId);
+  }
+}
+
+async function measureEndpoints(context: BenchContext, folder: string, sampleFileId: string): Promise<Table> {
+  const endpoints: Endpoint[] = [
+    { name: 'GET /status', path: '/status', authenticated: false },
+    { name: 'GET /users/me', path: '/users/me', authenticated: true },
+    { name: 'GET /files/:id', path: `/files/${sampleFileId}`, authenticated: true },
+    ...[0, 50, 499].map((page) => ({
+      name: `GET /files page=${page}`,
+      path: `/files?parentId=${folder}&page=${page}`,
+      authenticated: true,
+    })),
+  ];
+  const duration = context.quick ? 1.5 : 8;
+
+  const rows: Row[] = [];
+  const oursByPage = new Map<string, RateResult>();
+  for (const endpoint of endpoints) {
+    const headers = endpoint.authenticated ? authHeaders(context) : {};
+    // One plan, chosen on ours, applied to both sides so they carry the same load.
+    const plan = planFor(await probe(context.ours.url + endpoint.path, headers), duration);
+    await probe(context.baseline.url + endpoint.path, headers);
+    if (plan.amount === undefined) {
+      for (const baseUrl of [context.ours.url, context.baseline.url]) {
+        await hammer({ url: baseUrl + endpoint.path, headers, connections: plan.connections, duration: WARM_UP_SECONDS });
+      }
+    }
+    const ours = await hammer({ url: context.ours.url + endpoint.path, headers, ...plan });
+    const baseline = await hammer({ url: context.baseline.url + endpoint.path, headers, ...plan });
+    oursByPage.set(endpoint.name, ours);
+    const ratio = ratioOf(ours.requestsPerSecond, baseline.requestsPerSecond);
+    const clean = ours.errors === 0 && ours.non2xx === 0;
+    rows.push({
+      scenario: `${endpoint.name} (${plan.amount === undefined ? `${plan.connections} conns, ${duration} s` : `${plan.connections} conns, ${plan.amount} reqs`})`,
+      ours: describeRate(ours),
+      baseline: describeRate(baseline),
+      ratio,
+      target: `>= ${fixed(TARGET_RATIO, 2)}x, 0 errors`,
+      met: ratio !== undefined && ratio >= TARGET_RATIO && clean,
+      data: { plan, ours, baseline },
+    });
+  }
+
+  const first = oursByPage.get('GET /files page=0');
+  const deep = oursByPage.get('GET /files page=499');
+  if (first !== undefined && deep !== undefined) {
+    // Same connection count for both, so mean latency is the time one page costs.
+    const ratio = ratioOf(first.latencyMeanMs, deep.latencyMeanMs);
+    rows.push({
+      scenario: 'page=499 vs page=0 (ours, mean latency)',
+      ours: `${fixed(deep.latencyMeanMs, 1)} ms at page 499`,
+      baseline: `${fixed(first.latencyMeanMs, 1)} ms at page 0`,
+      ratio,
+      target: `>= ${fixed(1 / DEEP_PAGE_FACTOR, 2)}x (499 no slower than ${DEEP_PAGE_FACTOR}x page 0)`,
+      met: ratio !== undefined && ratio >= 1 / DEEP_PAGE_FACTOR,
+    });
+  }
+  return { title: '1. Metadata requests', rows };
+}

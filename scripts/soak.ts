@@ -1,0 +1,299 @@
+/**
+ * `npm run soak`: 200 concurrent clients for 60 s on a mixed workload against the server and
+ * the worker as child processes, on private MongoDB-compatible and Redis servers. Then every
+ * stored document must have its bytes and every image its three thumbnails. Prints the request
+ * count, the error count (must be 0), latency percentiles and the server's RSS over time; exits
+ * 1 when anything is wrong. SOAK_CLIENTS and SOAK_SECONDS change the load for a quick try.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import Queue from 'bull';
+import { MongoClient } from 'mongodb';
+import sharp from 'sharp';
+import { QUEUE_NAMES } from '../utils/queues';
+import { THUMBNAIL_WIDTHS, thumbnailPath } from '../utils/storage';
+import type { FileDoc } from '../utils/db';
+import { startServerProcess, startWorkerProcess, waitUntil, type AppProcess } from './appProcess';
+import { freePort, startServices } from './services';
+
+const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const USERS = 20;
+const DB_NAME = 'files_manager_soak';
+const QUEUE_DRAIN_TIMEOUT_MS = 180_000;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+interface Account {
+  email: string;
+  password: string;
+  token: string;
+  folderId: string;
+}
+
+/**
+ * One simulated client: an account shared with others, and the files this client uploaded,
+ * which only it reads, changes and deletes, so no request races another client's delete.
+ */
+interface Client {
+  account: Account;
+  fileIds: string[];
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+let port = 0;
+
+function send(method: string, requestPath: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: requestPath, agent, timeout: 30_000, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${requestPath} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const json = (token: string): Record<string, string> => ({ 'X-Token': token, 'Content-Type': 'application/json' });
+
+async function expectStatus(reply: Promise<Reply>, status: number, what: string): Promise<Reply> {
+  const { status: actual, body } = await reply;
+  if (actual !== status) throw new Error(`${what}: expected ${status}, got ${actual} ${body.slice(0, 200)}`);
+  return { status: actual, body };
+}
+
+async function createAccount(): Promise<Account> {
+  const email = `soak-${randomBytes(6).toString('hex')}@example.com`;
+  const password = randomBytes(8).toString('hex');
+  await expectStatus(send('POST', '/users', { 'Content-Type': 'application/json' }, JSON.stringify({ email, password })), 201, 'sign-up');
+  const authorization = `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
+  const login = await expectStatus(send('GET', '/connect', { Authorization: authorization }), 200, 'login');
+  const { token } = JSON.parse(login.body) as { token: string };
+  const folder = await expectStatus(send('POST', '/files', json(token), JSON.stringify({ name: 'docs', type: 'folder' })), 201, 'folder');
+  const folderId = (JSON.parse(folder.body) as { id: string }).id;
+  return { email, password, token, folderId };
+}
+
+/** One kind of request: its share of the mix, and what it must answer. */
+interface Operation {
+  name: string;
+  weight: number;
+  run: (client: Client) => Promise<boolean>;
+}
+
+function pick<T>(items: readonly T[]): T | undefined {
+  return items[Math.floor(Math.random() * items.length)];
+}
+
+function operations(imageBase64: string): Operation[] {
+  const ok = (reply: Reply, status = 200) => reply.status === status;
+  const withFile = async (client: Client, run: (id: string) => Promise<boolean>) => {
+    const id = pick(client.fileIds);
+    return id === undefined ? ok(await send('GET', '/status')) : run(id);
+  };
+  return [
+    { name: 'GET /status', weight: 5, run: async () => ok(await send('GET', '/status')) },
+    { name: 'GET /users/me', weight: 5, run: async (a) => ok(await send('GET', '/users/me', { 'X-Token': a.account.token })) },
+    { name: 'GET /files', weight: 15, run: async (a) => ok(await send('GET', `/files?parentId=${a.account.folderId}&page=${Math.floor(Math.random() * 3)}`, { 'X-Token': a.account.token })) },
+    { name: 'GET /files/:id', weight: 15, run: (a) => withFile(a, async (id) => ok(await send('GET', `/files/${id}`, { 'X-Token': a.account.token }))) },
+    {
+      name: 'GET /files/:id/data',
+      weight: 25,
+      run: (a) =>
+        withFile(a, async (id) => {
+          const reply = await send('GET', `/files/${id}/data`, { 'X-Token': a.account.token });
+          return ok(reply) && reply.body.length > 0;
+        }),
+    },
+    {
+      name: 'POST /files (text)',
+      weight: 15,
+      run: async (a) => {
+        const data = Buffer.from(randomBytes(512 + Math.floor(Math.random() * 4096)).toString('hex')).toString('base64');
+        const reply = await send('POST', '/files', json(a.account.token), JSON.stringify({ name: 'note.txt', type: 'file', data, parentId: a.account.folderId }));
+        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.body) as { id: string }).id);
+        return ok(reply, 201);
+      },
+    },
+    {
+      name: 'POST /files (image)',
+      weight: 3,
+      run: async (a) => {
+        const reply = await send('POST', '/files', json(a.account.token), JSON.stringify({ name: 'photo.png', type: 'image', data: imageBase64, parentId: a.account.folderId }));
+        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.body) as { id: string }).id);
+        return ok(reply, 201);
+      },
+    },
+    {
+      name: 'PUT publish/unpublish',
+      weight: 7,
+      run: (a) => withFile(a, async (id) => ok(await send('PUT', `/files/${id}/${Math.random() < 0.5 ? 'publish' : 'unpublish'}`, { 'X-Token': a.account.token }))),
+    },
+    {
+      name: 'PATCH /files/:id',
+      weight: 5,
+      run: (a) => withFile(a, async (id) => ok(await send('PATCH', `/files/${id}`, json(a.account.token), JSON.stringify({ name: `renamed-${Date.now()}.txt` })))),
+    },
+    {
+      name: 'DELETE /files/:id',
+      weight: 5,
+      run: async (a) => {
+        // Only once the client has plenty, so reads keep finding files.
+        if (a.fileIds.length < 20) return ok(await send('GET', '/status'));
+        const id = a.fileIds.splice(Math.floor(Math.random() * a.fileIds.length), 1)[0] as string;
+        return ok(await send('DELETE', `/files/${id}`, { 'X-Token': a.account.token }), 204);
+      },
+    },
+  ];
+}
+
+function chooser(ops: Operation[]): () => Operation {
+  const total = ops.reduce((sum, op) => sum + op.weight, 0);
+  return () => {
+    let roll = Math.random() * total;
+    for (const op of ops) {
+      roll -= op.weight;
+      if (roll < 0) return op;
+    }
+    return ops[ops.length - 1] as Operation;
+  };
+}
+
+function rssMiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Math.round(Number(match?.[1] ?? 0) / 1024);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
+async function checkStorage(mongo: MongoClient): Promise<string[]> {
+  const problems: string[] = [];
+  let files = 0;
+  let images = 0;
+  for await (const doc of mongo.db(DB_NAME).collection<FileDoc>('files').find({ type: { $ne: 'folder' } })) {
+    files += 1;
+    const localPath = doc.localPath as string;
+    const bytes = await readFile(localPath).catch(() => undefined);
+    if (bytes === undefined) problems.push(`${doc._id.toHexString()}: no bytes at ${localPath}`);
+    else if (bytes.length !== doc.size || createHash('sha256').update(bytes).digest('hex') !== doc.sha256) {
+      problems.push(`${doc._id.toHexString()}: bytes differ from the document`);
+    }
+    if (doc.type !== 'image') continue;
+    images += 1;
+    for (const width of THUMBNAIL_WIDTHS) {
+      const thumbnail = thumbnailPath(localPath, width);
+      const found = await stat(thumbnail).catch(() => undefined);
+      if (found === undefined) problems.push(`${doc._id.toHexString()}: no ${width} px thumbnail`);
+      else if ((await sharp(thumbnail).metadata()).width !== width) problems.push(`${doc._id.toHexString()}: ${width} px thumbnail has another width`);
+    }
+  }
+  console.log(`storage check: ${files} files (${images} images), ${problems.length} problems`);
+  return problems;
+}
+
+async function main(): Promise<void> {
+  const services = await startServices({ prefix: '' }, {});
+  const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-soak-'));
+  port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    PORT: String(port),
+    DB_URL: services.dbUrl,
+    DB_DATABASE: DB_NAME,
+    REDIS_URL: services.redisUrl,
+    FOLDER_PATH: folderPath,
+    SIGNUP_MAX_PER_ADDRESS: '1000000',
+    LOGIN_MAX_FAILURES: '1000000',
+  };
+  let server: AppProcess | undefined;
+  let worker: AppProcess | undefined;
+  const mongo = new MongoClient(services.dbUrl);
+  const fileQueue = new Queue(QUEUE_NAMES.file, services.redisUrl);
+  let failed = false;
+  try {
+    server = await startServerProcess(env, baseUrl);
+    worker = await startWorkerProcess(env);
+    const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 20, g: 120, b: 220 } } }).png().toBuffer();
+    const accounts = await Promise.all(Array.from({ length: USERS }, createAccount));
+    const next = chooser(operations(image.toString('base64')));
+
+    const rssStart = rssMiB(server.pid);
+    const rssSamples: number[] = [rssStart];
+    const sampler = setInterval(() => server && rssSamples.push(rssMiB(server.pid)), 10_000);
+    const latencies: number[] = [];
+    const errors = new Map<string, number>();
+    const deadline = Date.now() + SECONDS * 1000;
+    console.log(`soak: ${CLIENTS} clients for ${SECONDS} s against ${baseUrl}`);
+
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, index) => {
+        const client: Client = { account: accounts[index % accounts.length] as Account, fileIds: [] };
+        while (Date.now() < deadline) {
+          const op = next();
+          const started = performance.now();
+          const good = await op.run(client).catch((error: unknown) => {
+            console.error(`${op.name}: ${(error as Error).message}`);
+            return false;
+          });
+          latencies.push(performance.now() - started);
+          if (!good) errors.set(op.name, (errors.get(op.name) ?? 0) + 1);
+        }
+      }),
+    );
+    clearInterval(sampler);
+    const rssEnd = rssMiB(server.pid);
+
+    const sorted = latencies.sort((a, b) => a - b);
+    const errorCount = [...errors.values()].reduce((sum, count) => sum + count, 0);
+    console.log(`requests: ${latencies.length} (${Math.round(latencies.length / SECONDS)}/s)`);
+    console.log(`errors: ${errorCount}${errorCount > 0 ? ` ${JSON.stringify(Object.fromEntries(errors))}` : ''}`);
+    console.log(`latency ms: p50 ${percentile(sorted, 50).toFixed(1)}, p99 ${percentile(sorted, 99).toFixed(1)}, max ${(sorted[sorted.length - 1] ?? 0).toFixed(1)}`);
+    console.log(`server RSS MiB: start ${rssStart}, end ${rssEnd}, every 10 s ${rssSamples.join(' ')}`);
+
+    await waitUntil(
+      'the worker to finish the thumbnail jobs',
+      async () => {
+        const counts = await fileQueue.getJobCounts();
+        return counts.waiting + counts.active + counts.delayed === 0;
+      },
+      QUEUE_DRAIN_TIMEOUT_MS,
+      1000,
+    );
+    const problems = await checkStorage(mongo);
+    for (const problem of problems.slice(0, 20)) console.error(problem);
+    failed = errorCount > 0 || problems.length > 0;
+  } finally {
+    agent.destroy();
+    const exits = await Promise.all([server?.kill('SIGTERM'), worker?.kill('SIGTERM')]);
+    if (exits.some((exit) => exit !== undefined && exit.code !== 0)) {
+      console.error(`a process did not stop cleanly: ${JSON.stringify(exits)}`);
+      failed = true;
+    }
+    await fileQueue.close();
+    await mongo.close();
+    await services.stop();
+    rmSync(folderPath, { recursive: true, force: true });
+  }
+  console.log(failed ? 'soak: FAILED' : 'soak: passed');
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,445 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import { expect } from 'chai';
+import { ObjectId } from 'mongodb';
+import { config, useConfig } from '../utils/config';
+import { dbClient, type FileDoc } from '../utils/db';
+import { harness } from './harness';
+import { api, base64, createUser, upload, type ApiResponse, type PublicFileBody } from './helpers';
+
+const MIB = 1024 * 1024;
+const PUBLIC_KEYS = ['id', 'userId', 'name', 'type', 'isPublic', 'parentId'];
+
+type Part = { name: string; value: string } | { name: string; filename: string; content: Buffer };
+
+/** A multipart/form-data body with the parts in the given order, as a browser or curl -F sends it. */
+function multipart(parts: Part[]): { body: Buffer; contentType: string } {
+  const boundary = `----test${randomBytes(12).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    if ('value' in part) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
+    } else {
+      // Raw UTF-8 in the quoted filename is what browsers and curl send.
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${part.filename}"\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        ),
+        part.content,
+        Buffer.from('\r\n'),
+      );
+    }
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function folderEntries(): Promise<string[]> {
+  return (await readdir(harness().folderPath)).sort();
+}
+
+async function partialFiles(): Promise<string[]> {
+  return (await folderEntries()).filter((entry) => entry.endsWith('.partial'));
+}
+
+/** Polls `check` every 10 ms for up to `timeoutMs`; throws with `what` if it never holds. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function storedDoc(id: string): Promise<FileDoc> {
+  const doc = await dbClient.files.findOne({ _id: new ObjectId(id) });
+  if (doc === null) throw new Error(`no document ${id}`);
+  return doc;
+}
+
+async function postMultipart(token: string, parts: Part[]): Promise<ApiResponse> {
+  const { body, contentType } = multipart(parts);
+  return api('POST', '/files', { token, body, headers: { 'Content-Type': contentType } });
+}
+
+async function postRaw(token: string, query: Record<string, string>, body: Buffer, type = 'application/octet-stream'): Promise<ApiResponse> {
+  return api('POST', `/files?${new URLSearchParams(query).toString()}`, { token, body, headers: { 'Content-Type': type } });
+}
+
+/** Checks the response, the document, the disk and the download all hold exactly `content`. */
+async function expectStored(response: ApiResponse, token: string, content: Buffer, expected: Partial<PublicFileBody>): Promise<PublicFileBody> {
+  expect(response.status, response.text).to.equal(201);
+  const file = response.body as PublicFileBody;
+  expect(Object.keys(file).sort()).to.deep.equal([...PUBLIC_KEYS].sort());
+  expect(file).to.include(expected);
+  const doc = await storedDoc(file.id);
+  expect(doc.size).to.equal(content.length);
+  expect(doc.sha256).to.equal(sha256(content));
+  expect(doc.createdAt).to.be.instanceOf(Date);
+  expect((await readFile(doc.localPath as string)).equals(content)).to.equal(true);
+  const download = await fetch(`${harness().baseUrl}/files/${file.id}/data`, { headers: { 'X-Token': token } });
+  expect(download.status).to.equal(200);
+  expect(Buffer.from(await download.arrayBuffer()).equals(content)).to.equal(true);
+  return file;
+}
+
+/** Swaps the active configuration's upload limit for the duration of `run`. */
+async function withUploadLimit<T>(uploadMaxBytes: number, run: () => Promise<T>): Promise<T> {
+  const previous = config();
+  useConfig({ ...previous, uploadMaxBytes });
+  try {
+    return await run();
+  } finally {
+    useConfig(previous);
+  }
+}
+
+interface Started {
+  request: http.ClientRequest;
+  response: Promise<{ status: number; text: string }>;
+}
+
+/** A POST whose body the test writes itself, for streaming and for aborting midway. */
+function startPost(path: string, token: string, headers: Record<string, string>): Started {
+  const request = http.request(`${harness().baseUrl}${path}`, { method: 'POST', headers: { ...headers, 'X-Token': token } });
+  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    request.once('error', reject);
+    request.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      res.once('error', reject);
+    });
+  });
+  return { request, response };
+}
+
+/** A raw upload of `size` bytes of one repeated random block, streamed. */
+async function streamUpload(token: string, name: string, size: number): Promise<{ status: number; text: string }> {
+  const started = startPost(`/files?name=${name}&type=file`, token, { 'Content-Type': 'application/octet-stream' });
+  const block = randomBytes(64 * 1024);
+  const blocks = function* (): Generator<Buffer> {
+    for (let sent = 0; sent < size; sent += block.length) yield block;
+  };
+  Readable.from(blocks()).pipe(started.request);
+  return started.response;
+}
+
+function write(request: http.ClientRequest, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => request.write(data, (error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Writes 1 MiB chunks until the server has a `.partial` file open, then drops the connection;
+ * the upload must leave no file, no `.partial` and no document behind.
+ */
+async function abortMidUpload(started: Started, before: string[], owner: ObjectId, name: string): Promise<void> {
+  started.response.catch(() => undefined);
+  const chunk = randomBytes(MIB);
+  for (let written = 0; (await partialFiles()).length === 0; written += 1) {
+    if (written >= 64) throw new Error('the server never started writing the upload');
+    await write(started.request, chunk);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  started.request.destroy();
+  await until('the partial file to be removed', async () => (await partialFiles()).length === 0);
+  expect(await folderEntries()).to.deep.equal(before);
+  expect(await dbClient.files.countDocuments({ userId: owner, name })).to.equal(0);
+}
+
+describe('POST /files with multipart/form-data', () => {
+  it('stores a file part of several MiB byte for byte when the fields come before it', async () => {
+    const user = await createUser();
+    const folder = await upload(user.token, { name: 'inbox', type: 'folder' });
+    const content = randomBytes(3 * MIB + 17);
+    const response = await postMultipart(user.token, [
+      { name: 'name', value: 'report.bin' },
+      { name: 'type', value: 'file' },
+      { name: 'parentId', value: folder.id },
+      { name: 'isPublic', value: 'true' },
+      { name: 'upload', filename: 'ignored.bin', content },
+    ]);
+    await expectStored(response, user.token, content, { name: 'report.bin', type: 'file', isPublic: true, parentId: folder.id, userId: user.id });
+  });
+
+  it('stores a file part byte for byte when the fields come after it', async () => {
+    const user = await createUser();
+    const content = randomBytes(2 * MIB + 5);
+    const response = await postMultipart(user.token, [
+      { name: 'file', filename: 'first.bin', content },
+      { name: 'name', value: 'after.bin' },
+      { name: 'type', value: 'file' },
+    ]);
+    await expectStored(response, user.token, content, { name: 'after.bin', type: 'file', isPublic: false, parentId: 0 });
+  });
+
+  it("names the file after the part's filename, Unicode included, when no name field is sent", async () => {
+    const user = await createUser();
+    const content = randomBytes(4096);
+    const response = await postMultipart(user.token, [
+      { name: 'type', value: 'file' },
+      { name: 'file', filename: 'résumé 履歴書.pdf', content },
+    ]);
+    await expectStored(response, user.token, content, { name: 'résumé 履歴書.pdf' });
+  });
+
+  it('rejects fields that fail before the file part with the upload error, and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const response = await postMultipart(user.token, [
+      { name: 'name', value: 'orphan.bin' },
+      { name: 'type', value: 'file' },
+      { name: 'parentId', value: new ObjectId().toHexString() },
+      { name: 'file', filename: 'orphan.bin', content: randomBytes(MIB) },
+    ]);
+    expect(response.status).to.equal(400);
+    expect(response.body).to.deep.equal({ error: 'Parent not found' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('removes bytes already stored when fields after the file part fail, with 400 "Parent is not a folder"', async () => {
+    const user = await createUser();
+    const notAFolder = await upload(user.token, { name: 'plain.txt', type: 'file', data: base64('x') });
+    const before = await folderEntries();
+    const response = await postMultipart(user.token, [
+      { name: 'file', filename: 'late.bin', content: randomBytes(MIB) },
+      { name: 'type', value: 'file' },
+      { name: 'parentId', value: notAFolder.id },
+    ]);
+    expect(response.status).to.equal(400);
+    expect(response.body).to.deep.equal({ error: 'Parent is not a folder' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(1);
+  });
+
+  it('checks name before type, and "Missing data" when no file part comes, as the JSON upload does', async () => {
+    const user = await createUser();
+    expect((await postMultipart(user.token, [{ name: 'type', value: 'file' }])).body).to.deep.equal({ error: 'Missing name' });
+    expect((await postMultipart(user.token, [{ name: 'name', value: 'a' }])).body).to.deep.equal({ error: 'Missing type' });
+    const noData = await postMultipart(user.token, [
+      { name: 'name', value: 'a' },
+      { name: 'type', value: 'file' },
+    ]);
+    expect(noData.status).to.equal(400);
+    expect(noData.body).to.deep.equal({ error: 'Missing data' });
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('rejects a body that ends inside the file part with 400 "Invalid multipart body", and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const { body, contentType } = multipart([
+      { name: 'name', value: 'cut.bin' },
+      { name: 'type', value: 'file' },
+      { name: 'file', filename: 'cut.bin', content: randomBytes(MIB) },
+    ]);
+    const response = await api('POST', '/files', { token: user.token, body: body.subarray(0, body.length - 1000), headers: { 'Content-Type': contentType } });
+    expect(response.status).to.equal(400);
+    expect(response.body).to.deep.equal({ error: 'Invalid multipart body' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const response = await withUploadLimit(MIB, () =>
+      postMultipart(user.token, [
+        { name: 'name', value: 'big.bin' },
+        { name: 'type', value: 'file' },
+        { name: 'file', filename: 'big.bin', content: randomBytes(2 * MIB) },
+      ]),
+    );
+    expect(response.status).to.equal(413);
+    expect(response.body).to.deep.equal({ error: 'Payload too large' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('leaves no file, no partial file and no document when the client disconnects mid-upload', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const boundary = 'abort-boundary';
+    const started = startPost('/files', user.token, { 'Content-Type': `multipart/form-data; boundary=${boundary}` });
+    await write(
+      started.request,
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut.bin\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nfile\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n`,
+      ),
+    );
+    await abortMidUpload(started, before, new ObjectId(user.id), 'cut.bin');
+  });
+});
+
+describe('POST /files with a raw body', () => {
+  it('stores an application/octet-stream body of several MiB byte for byte, metadata from the query string', async () => {
+    const user = await createUser();
+    const folder = await upload(user.token, { name: 'raw', type: 'folder' });
+    const content = randomBytes(5 * MIB + 3);
+    const response = await postRaw(user.token, { name: 'blob.bin', type: 'file', parentId: folder.id, isPublic: 'true' }, content);
+    await expectStored(response, user.token, content, { name: 'blob.bin', type: 'file', isPublic: true, parentId: folder.id });
+  });
+
+  it('treats any non-JSON, non-multipart content type as raw bytes', async () => {
+    const user = await createUser();
+    const content = Buffer.from('{"not": "parsed"}\n');
+    const response = await postRaw(user.token, { name: 'notes.txt', type: 'file' }, content, 'text/plain');
+    await expectStored(response, user.token, content, { name: 'notes.txt', isPublic: false, parentId: 0 });
+  });
+
+  it('rejects bad metadata before reading the body, and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const missingName = await postRaw(user.token, { type: 'file' }, randomBytes(MIB));
+    expect(missingName.status).to.equal(400);
+    expect(missingName.body).to.deep.equal({ error: 'Missing name' });
+    const badParent = await postRaw(user.token, { name: 'x', type: 'file', parentId: 'nope' }, randomBytes(MIB));
+    expect(badParent.body).to.deep.equal({ error: 'Parent not found' });
+    const noBody = await api('POST', '/files?name=x&type=file', { token: user.token, headers: { 'Content-Type': 'application/octet-stream' } });
+    expect(noBody.body).to.deep.equal({ error: 'Missing data' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    // One byte over shows only at the last byte; far over, the rest of the body is read and dropped.
+    for (const size of [MIB + 1, 3 * MIB]) {
+      const response = await withUploadLimit(MIB, () => postRaw(user.token, { name: 'big.bin', type: 'file' }, randomBytes(size)));
+      expect(response.status, `${size}`).to.equal(413);
+      expect(response.body).to.deep.equal({ error: 'Payload too large' });
+    }
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+
+  it('accepts a body of exactly UPLOAD_MAX_BYTES', async () => {
+    const user = await createUser();
+    const content = randomBytes(MIB);
+    const response = await withUploadLimit(MIB, () => postRaw(user.token, { name: 'edge.bin', type: 'file' }, content));
+    await expectStored(response, user.token, content, { name: 'edge.bin' });
+  });
+
+  it('leaves no file, no partial file and no document when the client disconnects mid-upload', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const started = startPost('/files?name=cut.bin&type=file', user.token, { 'Content-Type': 'application/octet-stream' });
+    await abortMidUpload(started, before, new ObjectId(user.id), 'cut.bin');
+  });
+
+  it('streams a 200 MiB body to disk while the server grows by less than 64 MiB', async function () {
+    this.timeout(120_000);
+    const user = await createUser();
+    const total = 200 * MIB;
+    const chunkSize = 64 * 1024;
+    // One random block read at shifting offsets: varied content without allocating per chunk.
+    const block = randomBytes(chunkSize + 4096);
+    const hash = createHash('sha256');
+    let sent = 0;
+    const source = new Readable({
+      read() {
+        if (sent >= total) {
+          this.push(null);
+          return;
+        }
+        const offset = (sent / chunkSize) % 4093;
+        const chunk = block.subarray(offset, offset + Math.min(chunkSize, total - sent));
+        sent += chunk.length;
+        hash.update(chunk);
+        this.push(chunk);
+      },
+    });
+
+    // One-time costs (the fs thread pool, allocator arenas, compiled code) are not growth with
+    // the file's size: a 16 MiB upload first pays them, and the baseline comes after it.
+    expect((await streamUpload(user.token, 'warm-up.bin', 16 * MIB)).status).to.equal(201);
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 10);
+    let result: { status: number; text: string };
+    try {
+      result = await withUploadLimit(256 * MIB, () => {
+        const started = startPost('/files?name=huge.bin&type=file', user.token, { 'Content-Type': 'application/octet-stream' });
+        source.pipe(started.request);
+        return started.response;
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, process.memoryUsage.rss());
+
+    expect(result.status, result.text).to.equal(201);
+    expect(peak - baseline).to.be.below(64 * MIB);
+    const doc = await storedDoc((JSON.parse(result.text) as PublicFileBody).id);
+    expect(doc.size).to.equal(total);
+    expect(doc.sha256).to.equal(hash.digest('hex'));
+    expect((await stat(doc.localPath as string)).size).to.equal(total);
+    // 200 MiB is too much to leave in a folder shared with the rest of the run.
+    expect((await api('DELETE', `/files/${doc._id.toHexString()}`, { token: user.token })).status).to.equal(204);
+  });
+});
+
+describe('POST /files with a base64 JSON body', () => {
+  it('answers 413 "Payload too large" when the decoded data exceeds UPLOAD_MAX_BYTES, and stores nothing', async () => {
+    const user = await createUser();
+    const before = await folderEntries();
+    const response = await withUploadLimit(1000, () =>
+      api('POST', '/files', { token: user.token, json: { name: 'b.bin', type: 'file', data: base64(randomBytes(1001)) } }),
+    );
+    expect(response.status).to.equal(413);
+    expect(response.body).to.deep.equal({ error: 'Payload too large' });
+    expect(await folderEntries()).to.deep.equal(before);
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+  });
+});
+
+describe('GET /files/:id?fields=all', () => {
+  it('shows size, sha256 and createdAt for base64 JSON, multipart and raw uploads', async () => {
+    const user = await createUser();
+    const content = randomBytes(1500);
+    const started = Date.now();
+    const uploads = [
+      await upload(user.token, { name: 'json.bin', type: 'file', data: base64(content) }),
+      (await postMultipart(user.token, [{ name: 'type', value: 'file' }, { name: 'f', filename: 'multi.bin', content }])).body as PublicFileBody,
+      (await postRaw(user.token, { name: 'raw.bin', type: 'file' }, content)).body as PublicFileBody,
+    ];
+    for (const file of uploads) {
+      const shown = await api('GET', `/files/${file.id}?fields=all`, { token: user.token });
+      expect(shown.status).to.equal(200);
+      const body = shown.body as Record<string, unknown>;
+      expect(Object.keys(body).sort()).to.deep.equal([...PUBLIC_KEYS, 'size', 'sha256', 'createdAt'].sort());
+      expect(body).to.deep.include({ ...file, size: content.length, sha256: sha256(content) });
+      const createdAt = Date.parse(body.createdAt as string);
+      expect(createdAt).to.be.within(started - 1000, Date.now() + 1000);
+    }
+  });
+
+  it('shows a folder with a creation date and no size or hash', async () => {
+    const user = await createUser();
+    const folder = await upload(user.token, { name: 'dir', type: 'folder' });
+    const body = (await api('GET', `/files/${folder.id}?fields=all`, { token: user.token })).body as Record<string, unknown>;
+    expect(body).to.deep.include({ ...folder, size: null, sha256: null });
+    expect(body.createdAt).to.be.a('string');
+  });
+
+  it('leaves the default shape at exactly the six contract fields', async () => {
+    const user = await createUser();
+    const file = await upload(user.token, { name: 'plain.txt', type: 'file', data: base64('hello') });
+    const shown = await api('GET', `/files/${file.id}`, { token: user.token });
+    expect(shown.body).to.deep.equal(file);
+    expect(Object.keys(shown.body as object).sort()).to.deep.equal([...PUBLIC_KEYS].sort());
+  });
+});
