@@ -17,8 +17,14 @@ async function main(): Promise<void> {
   // A worker killed mid-thumbnail leaves a .partial file; the next worker, not only the next server, clears it.
   await sweepPartialFiles();
   const { fileQueue, userQueue } = queues;
-  void fileQueue.process(config().workerConcurrency, runFileJob);
-  void userQueue.process((job) => processUserJob(job.data));
+  // process() settles only when the queue stops; a rejection means this worker stopped taking
+  // jobs, so it exits and its supervisor starts a fresh one.
+  const stopped = (error: unknown): void => {
+    log.error('worker stopped processing jobs', error);
+    process.exit(1);
+  };
+  fileQueue.process(config().workerConcurrency, runFileJob).catch(stopped);
+  userQueue.process((job) => processUserJob(job.data)).catch(stopped);
   fileQueue.on('failed', logFailure);
   userQueue.on('failed', logFailure);
   log.info(`Worker processing ${fileQueue.name} and ${userQueue.name}`);

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
+import { appEnv } from '../scripts/appProcess';
 import { freePort, startServices, type Services } from '../scripts/services';
 import { dbClient } from '../utils/db';
 import { signUpAndLogIn } from './lib/api';
@@ -115,22 +116,17 @@ async function main(): Promise<void> {
     services = await startServices({ prefix: '' });
     const dbUrl = withoutDatabase(services.dbUrl);
     const [oursPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
-    const appEnv = (port: number): NodeJS.ProcessEnv => ({
+    const redisUrl = services.redisUrl;
+    const childEnv = (port: number): NodeJS.ProcessEnv => ({
       ...process.env,
-      PORT: String(port),
-      DB_URL: dbUrl,
-      DB_DATABASE: dbName,
-      REDIS_URL: services?.redisUrl,
-      FOLDER_PATH: folderPath,
+      ...appEnv({ port, dbUrl, dbName, redisUrl, folderPath }),
       UPLOAD_MAX_BYTES: String(100 * MIB),
       WORKER_CONCURRENCY: '2',
-      SIGNUP_MAX_PER_ADDRESS: '1000000',
-      LOGIN_MAX_FAILURES: '1000000',
     });
     const usesTs = command.length > 0;
-    const server = startChild('server', process.execPath, [...command, entry('server', usesTs)], appEnv(oursPort), logDir);
+    const server = startChild('server', process.execPath, [...command, entry('server', usesTs)], childEnv(oursPort), logDir);
     // The worker opens no port; its PORT only keeps it from clashing with anything should that change.
-    const worker = startChild('worker', process.execPath, [...command, entry('worker', usesTs)], appEnv(workerPort), logDir);
+    const worker = startChild('worker', process.execPath, [...command, entry('worker', usesTs)], childEnv(workerPort), logDir);
     const baselineOptions: BaselineOptions = {
       port: baselinePort,
       dbUrl,

@@ -9,6 +9,30 @@ const ROOT = path.resolve(__dirname, '..');
 const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
 const OUTPUT_LIMIT = 1024 * 1024;
 
+export interface AppSettings {
+  port: number;
+  dbUrl: string;
+  dbName: string;
+  redisUrl: string;
+  folderPath: string;
+}
+
+/**
+ * The environment of a server or worker run by tooling on its own services. The limits on
+ * sign-ups and failed logins are lifted: every client of a test or a load run is on 127.0.0.1.
+ */
+export function appEnv(settings: AppSettings): Record<string, string> {
+  return {
+    PORT: String(settings.port),
+    DB_URL: settings.dbUrl,
+    DB_DATABASE: settings.dbName,
+    REDIS_URL: settings.redisUrl,
+    FOLDER_PATH: settings.folderPath,
+    SIGNUP_MAX_PER_ADDRESS: '1000000',
+    LOGIN_MAX_FAILURES: '1000000',
+  };
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { QUEUE_NAMES } from '../utils/queues';
 import { THUMBNAIL_WIDTHS, thumbnailPath } from '../utils/storage';
 import type { FileDoc } from '../utils/db';
-import { startServerProcess, startWorkerProcess, waitUntil, type AppProcess } from './appProcess';
+import { appEnv, startServerProcess, startWorkerProcess, waitUntil, type AppProcess } from './appProcess';
 import { freePort, startServices } from './services';
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
@@ -211,15 +211,7 @@ async function main(): Promise<void> {
   const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-soak-'));
   port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
-    PORT: String(port),
-    DB_URL: services.dbUrl,
-    DB_DATABASE: DB_NAME,
-    REDIS_URL: services.redisUrl,
-    FOLDER_PATH: folderPath,
-    SIGNUP_MAX_PER_ADDRESS: '1000000',
-    LOGIN_MAX_FAILURES: '1000000',
-  };
+  const env = appEnv({ port, dbUrl: services.dbUrl, dbName: DB_NAME, redisUrl: services.redisUrl, folderPath });
   let server: AppProcess | undefined;
   let worker: AppProcess | undefined;
   const mongo = new MongoClient(services.dbUrl);

@@ -4,7 +4,7 @@ import { ObjectId } from 'mongodb';
 import { DBClient, dbClient, type UserDoc } from '../utils/db';
 import { RedisClient, redisClient } from '../utils/redis';
 import { harness } from './harness';
-import { uniqueEmail, waitFor } from './helpers';
+import { rejection, uniqueEmail, waitFor } from './helpers';
 
 const key = (): string => `clients_test_${randomBytes(6).toString('hex')}`;
 
@@ -91,13 +91,7 @@ describe('dbClient', () => {
   it('enforces a unique email on the users collection', async () => {
     const email = uniqueEmail();
     const { insertedId } = await dbClient.users.insertOne({ email, password: 'x' } as UserDoc);
-    let rejected = false;
-    try {
-      await dbClient.users.insertOne({ email, password: 'y' } as UserDoc);
-    } catch {
-      rejected = true;
-    }
-    expect(rejected).to.equal(true);
+    await rejection(dbClient.users.insertOne({ email, password: 'y' } as UserDoc));
     expect(await dbClient.users.countDocuments({ email })).to.equal(1);
     await dbClient.users.deleteOne({ _id: insertedId });
   });

@@ -8,7 +8,7 @@ import Queue from 'bull';
 import { expect } from 'chai';
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import sharp from 'sharp';
-import { AppProcess, startServerProcess, startWorkerProcess, waitUntil } from '../scripts/appProcess';
+import { appEnv, AppProcess, startServerProcess, startWorkerProcess, waitUntil } from '../scripts/appProcess';
 import { freePort, startServices, type ManagedServer, type Services } from '../scripts/services';
 import type { FileDoc } from '../utils/db';
 import { QUEUE_NAMES, thumbnailJobId } from '../utils/queues';
@@ -202,15 +202,7 @@ describe('faults: outages and crashes of real processes', function () {
     folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-faults-'));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    env = {
-      PORT: String(port),
-      DB_URL: services.dbUrl,
-      DB_DATABASE: DB_NAME,
-      REDIS_URL: services.redisUrl,
-      FOLDER_PATH: folderPath,
-      SIGNUP_MAX_PER_ADDRESS: '1000000',
-      LOGIN_MAX_FAILURES: '1000000',
-    };
+    env = appEnv({ port, dbUrl: services.dbUrl, dbName: DB_NAME, redisUrl: services.redisUrl, folderPath });
     mongo = new MongoClient(services.dbUrl, { serverSelectionTimeoutMS: 5000 });
     fileQueue = new Queue(QUEUE_NAMES.file, services.redisUrl);
   });

@@ -110,3 +110,14 @@ export function expectError(response: ApiResponse, status: number, message: stri
     throw new Error(`expected ${status} ${JSON.stringify({ error: message })}, got ${response.status} ${response.text}`);
   }
 }
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof Error) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}

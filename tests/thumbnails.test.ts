@@ -12,7 +12,7 @@ import type { FileJobData } from '../utils/queues';
 import { thumbnailPath, THUMBNAIL_WIDTHS, writeAtomically } from '../utils/storage';
 import { makeThumbnails, ThumbnailError } from '../utils/thumbnails';
 import { harness } from './harness';
-import { api, base64, createUser, upload } from './helpers';
+import { api, base64, createUser, rejection, upload } from './helpers';
 
 /** A fresh path in FOLDER_PATH, where the worker finds originals. */
 function newPath(): string {
@@ -126,14 +126,9 @@ describe('makeThumbnails', () => {
   ] as const) {
     it(`fails on ${label} with a ThumbnailError and leaves no thumbnail or partial file`, async () => {
       const original = await writeImage(await bytes());
-      let failure: unknown;
-      try {
-        await makeThumbnails(original);
-      } catch (error) {
-        failure = error;
-      }
+      const failure = await rejection(makeThumbnails(original));
       expect(failure).to.be.instanceOf(ThumbnailError);
-      expect((failure as Error).message).to.match(/^Cannot decode image: ./);
+      expect(failure.message).to.match(/^Cannot decode image: ./);
       expect(await outputsOf(original)).to.deep.equal([]);
       expect(await partialFiles()).to.deep.equal([]);
     });
@@ -142,29 +137,21 @@ describe('makeThumbnails', () => {
   it('fails on an image format it cannot write back, naming the format', async () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
     const original = await writeImage(svg);
-    let failure: unknown;
-    try {
-      await makeThumbnails(original);
-    } catch (error) {
-      failure = error;
-    }
+    const failure = await rejection(makeThumbnails(original));
     expect(failure).to.be.instanceOf(ThumbnailError);
-    expect((failure as Error).message).to.equal('Unsupported image format: svg');
+    expect(failure.message).to.equal('Unsupported image format: svg');
     expect(await outputsOf(original)).to.deep.equal([]);
   });
 
   it('writes each file whole or not at all: a write that fails midway leaves neither the file nor a partial', async () => {
     const target = thumbnailPath(newPath(), 500);
-    let failure: unknown;
-    try {
-      await writeAtomically(target, async (partial) => {
+    const failure = await rejection(
+      writeAtomically(target, async (partial) => {
         await writeFile(partial, randomBytes(1000));
         throw new Error('disk full');
-      });
-    } catch (error) {
-      failure = error;
-    }
-    expect((failure as Error).message).to.equal('disk full');
+      }),
+    );
+    expect(failure.message).to.equal('disk full');
     expect(existsSync(target)).to.equal(false);
     expect(await partialFiles()).to.deep.equal([]);
   });

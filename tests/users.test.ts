@@ -34,6 +34,15 @@ describe('POST /users', () => {
       });
     }
 
+    // The contract names absent and non-string values; an empty string is treated as absent too,
+    // as the original service did (`if (!email)`), so no account has an empty email or password.
+    it('answers an empty email with 400 "Missing email" and an empty password with 400 "Missing password"', async () => {
+      expectError(await api('POST', '/users', { json: { email: '', password: 'pw' } }), 400, 'Missing email');
+      const email = uniqueEmail();
+      expectError(await api('POST', '/users', { json: { email, password: '' } }), 400, 'Missing password');
+      expect(await dbClient.users.countDocuments({ email: { $in: ['', email] } })).to.equal(0);
+    });
+
     it('checks the password before whether the email is taken', async () => {
       const email = uniqueEmail();
       expect((await api('POST', '/users', { json: { email, password: 'pw' } })).status).to.equal(201);

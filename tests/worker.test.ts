@@ -5,17 +5,7 @@ import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
 import { dbClient } from '../utils/db';
 import { processFileJob, processUserJob } from '../utils/jobs';
-import { base64, createUser, makeImage, upload, type TestUser } from './helpers';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw error;
-  }
-  throw new Error('expected the job to fail, but it succeeded');
-}
+import { base64, createUser, makeImage, rejection, type TestUser, upload } from './helpers';
 
 /** Runs `work` with console.log recorded instead of printed, and returns the lines. */
 async function captureLog(work: () => Promise<void>): Promise<string[]> {
