@@ -102,8 +102,9 @@ async function handle(options: BaselineOptions, req: IncomingMessage, res: Serve
   }
   const fileId = /^\/files\/([0-9a-f]{24})$/.exec(route)?.[1];
   if (fileId !== undefined) {
-    const file = await dbClient.files.findOne({ _id: new ObjectId(fileId), userId: user._id });
-    if (file) json(res, 200, publicFile(file));
+    // The same lookup as ours: by _id, the owner compared here.
+    const file = await dbClient.files.findOne({ _id: new ObjectId(fileId) });
+    if (file && file.userId.equals(user._id)) json(res, 200, publicFile(file));
     else json(res, 404, { error: 'Not found' });
     return;
   }
