@@ -45,6 +45,12 @@ async function folderEntries(): Promise<string[]> {
   return (await readdir(harness().folderPath)).sort();
 }
 
+/** A rejected upload leaves FOLDER_PATH as it was and stores no document for its user. */
+async function expectNothingStored(userId: string, before: string[]): Promise<void> {
+  expect(await folderEntries()).to.deep.equal(before);
+  expect(await dbClient.files.countDocuments({ userId: new ObjectId(userId) })).to.equal(0);
+}
+
 async function partialFiles(): Promise<string[]> {
   return (await folderEntries()).filter((entry) => entry.endsWith('.partial'));
 }
@@ -201,8 +207,7 @@ describe('POST /files with multipart/form-data', () => {
     ]);
     expect(response.status).to.equal(400);
     expect(response.body).to.deep.equal({ error: 'Parent not found' });
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 
   it('removes bytes already stored when fields after the file part fail, with 400 "Parent is not a folder"', async () => {
@@ -244,8 +249,7 @@ describe('POST /files with multipart/form-data', () => {
     const response = await api('POST', '/files', { token: user.token, body: body.subarray(0, body.length - 1000), headers: { 'Content-Type': contentType } });
     expect(response.status).to.equal(400);
     expect(response.body).to.deep.equal({ error: 'Invalid multipart body' });
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 
   it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
@@ -260,8 +264,7 @@ describe('POST /files with multipart/form-data', () => {
     );
     expect(response.status).to.equal(413);
     expect(response.body).to.deep.equal({ error: 'Payload too large' });
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 
   it('leaves no file, no partial file and no document when the client disconnects mid-upload', async () => {
@@ -307,8 +310,7 @@ describe('POST /files with a raw body', () => {
     expect(badParent.body).to.deep.equal({ error: 'Parent not found' });
     const noBody = await api('POST', '/files?name=x&type=file', { token: user.token, headers: { 'Content-Type': 'application/octet-stream' } });
     expect(noBody.body).to.deep.equal({ error: 'Missing data' });
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 
   it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
@@ -320,8 +322,7 @@ describe('POST /files with a raw body', () => {
       expect(response.status, `${size}`).to.equal(413);
       expect(response.body).to.deep.equal({ error: 'Payload too large' });
     }
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 
   it('accepts a body of exactly UPLOAD_MAX_BYTES', async () => {
@@ -401,8 +402,7 @@ describe('POST /files with a base64 JSON body', () => {
     );
     expect(response.status).to.equal(413);
     expect(response.body).to.deep.equal({ error: 'Payload too large' });
-    expect(await folderEntries()).to.deep.equal(before);
-    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
+    await expectNothingStored(user.id, before);
   });
 });
 
