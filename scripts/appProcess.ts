@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { sleep, waitUntil } from './wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
@@ -101,18 +102,6 @@ export class AppProcess {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Calls `check` every `intervalMs` until it returns true; throws after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** Starts the server and resolves once it answers GET /status. */
 export async function startServerProcess(env: Record<string, string>, baseUrl: string): Promise<AppProcess> {
   const server = new AppProcess('server.ts', env);
@@ -146,3 +135,5 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<A
   }
   return worker;
 }
+
+export { sleep, waitUntil };

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { configuredServices, type Env } from '../utils/config';
+import { waitUntil } from './wait';
 
 const ROOT = path.resolve(__dirname, '..');
 const LAUNCHER_SOURCE = path.join(ROOT, 'scripts', 'ferretdb');
@@ -43,16 +44,12 @@ function onPath(command: string): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const ready = async (): Promise<boolean> => {
     if (child.exitCode !== null) throw new ServiceSetupError(`${what} exited with code ${child.exitCode} while starting`);
-    if (await probe()) return;
-    await sleep(100);
-  }
-  throw new ServiceSetupError(`${what} did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
+    return probe();
+  };
+  await waitUntil(`${what} to become ready`, ready, READY_TIMEOUT_MS);
 }
 
 async function mongoAnswers(url: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { harness } from './harness';
+import { waitFor as poll } from '../scripts/wait';
 
 export interface ApiResponse {
   status: number;
@@ -88,14 +89,9 @@ export async function makeImage(width: number, height: number, format: 'png' | '
 }
 
 /** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
+/** Polls every 200 ms for up to 30 s by default: what most tests wait for is a job or a request. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return poll(what, check, timeoutMs, intervalMs);
 }
 
 /** The data of every job a Bull queue holds, in any state, so a test can look for the one it caused. */

@@ -13,6 +13,7 @@ import { thumbnailPath, THUMBNAIL_WIDTHS, writeAtomically } from '../utils/stora
 import { makeThumbnails, ThumbnailError } from '../utils/thumbnails';
 import { harness } from './harness';
 import { api, base64, createUser, rejection, upload } from './helpers';
+import { waitFor, waitUntil } from '../scripts/wait';
 
 /** A fresh path in FOLDER_PATH, where the worker finds originals. */
 function newPath(): string {
@@ -37,17 +38,6 @@ async function partialFiles(): Promise<string[]> {
 
 function solid(width: number, height: number, background: string): Sharp {
   return sharp({ create: { width, height, channels: 3, background } });
-}
-
-/** Polls every 20 ms for up to `timeoutMs`. */
-async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('makeThumbnails', () => {
@@ -184,7 +174,7 @@ describe('thumbnail jobs', () => {
         { fileId: image.id, userId: image.userId },
         { attempts: 4, backoff: { type: 'exponential', delay: 50 }, removeOnFail: false },
       );
-      const failed = await until('the job to fail', async () => ((await job.isFailed()) ? true : undefined));
+      const failed = await waitFor('the job to fail', async () => ((await job.isFailed()) ? true : undefined), 15_000, 20);
       expect(failed).to.equal(true);
       const kept = await queue.getJob(job.id);
       expect(kept?.attemptsMade).to.equal(1);
@@ -200,7 +190,7 @@ describe('thumbnail jobs', () => {
         { fileId: new ObjectId().toHexString(), userId: new ObjectId().toHexString() },
         { attempts: 2, backoff: { type: 'fixed', delay: 50 }, removeOnFail: false },
       );
-      await until('the job to fail twice', async () => ((await job.isFailed()) ? true : undefined));
+      await waitUntil('the job to fail twice', () => job.isFailed(), 15_000, 20);
       const kept = await queue.getJob(job.id);
       expect(kept?.attemptsMade).to.equal(2);
       expect(kept?.failedReason).to.equal('File not found');

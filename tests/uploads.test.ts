@@ -8,6 +8,7 @@ import { config, useConfig } from '../utils/config';
 import { dbClient, type FileDoc } from '../utils/db';
 import { harness } from './harness';
 import { api, base64, createUser, upload, type ApiResponse, type PublicFileBody } from './helpers';
+import { waitUntil } from '../scripts/wait';
 
 const MIB = 1024 * 1024;
 const PUBLIC_KEYS = ['id', 'userId', 'name', 'type', 'isPublic', 'parentId'];
@@ -53,15 +54,6 @@ async function expectNothingStored(userId: string, before: string[]): Promise<vo
 
 async function partialFiles(): Promise<string[]> {
   return (await folderEntries()).filter((entry) => entry.endsWith('.partial'));
-}
-
-/** Polls `check` every 10 ms for up to `timeoutMs`; throws with `what` if it never holds. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function storedDoc(id: string): Promise<FileDoc> {
@@ -155,7 +147,7 @@ async function abortMidUpload(started: Started, before: string[], owner: ObjectI
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   started.request.destroy();
-  await until('the partial file to be removed', async () => (await partialFiles()).length === 0);
+  await waitUntil('the partial file to be removed', async () => (await partialFiles()).length === 0, 10_000, 10);
   expect(await folderEntries()).to.deep.equal(before);
   expect(await dbClient.files.countDocuments({ userId: owner, name })).to.equal(0);
 }

@@ -39,6 +39,16 @@ export function parentObjectId(parentId: StoredParentId): ObjectId | null {
 }
 
 /**
+ * The file with this id if `ownerId` owns it, else null. Looked up by `_id` alone with the owner
+ * checked here: the one filter FerretDB answers from an index (it scans for `{_id, userId}`).
+ */
+export async function findFileOf(ownerId: ObjectId, id: unknown): Promise<FileDoc | null> {
+  const fileId = toObjectId(id);
+  const file = fileId && (await dbClient.files.findOne({ _id: fileId }));
+  return file && file.userId.equals(ownerId) ? file : null;
+}
+
+/**
  * Timeouts are short so that a database outage turns into a prompt 503 instead of a hung
  * request; the driver keeps reconnecting in the background. Selection waits only while no
  * server is reachable; half a second leaves the rest of the promised second to the request.

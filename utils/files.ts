@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ObjectId, type Filter } from 'mongodb';
 import { config } from './config';
-import { dbClient, FILE_TYPES, toObjectId, type FileDoc, type FileType, type StoredParentId, type UserDoc } from './db';
+import { dbClient, FILE_TYPES, findFileOf, toObjectId, type FileDoc, type FileType, type StoredParentId, type UserDoc } from './db';
 import { badRequest, notFound } from './errors';
 import { queues } from './queues';
 import {
@@ -152,6 +152,16 @@ export async function createFromJson(owner: UserDoc, body: Record<string, unknow
   return finishUpload(await insertFile(owner, metadata, parentId, await storeBuffer(content)));
 }
 
+/** Every upload check after the bytes' own: name, type, "Missing data", then the parent. */
+export async function checkUpload(
+  owner: UserDoc,
+  fields: Record<string, unknown>,
+  hasData: boolean,
+): Promise<{ metadata: UploadMetadata; parentId: ObjectId | 0 }> {
+  const metadata = checkMetadata(fields, hasData);
+  return { metadata, parentId: await resolveParent(owner, fields.parentId) };
+}
+
 /**
  * A streamed upload whose metadata is known first (a raw body with a query string): every
  * check passes before the first byte is read from `source`.
@@ -162,16 +172,9 @@ export async function createFromStream(
   source: Readable | undefined,
   maxBytes: number,
 ): Promise<FileDoc> {
-  const metadata = checkMetadata(fields, source !== undefined);
-  const parentId = await resolveParent(owner, fields.parentId);
+  const { metadata, parentId } = await checkUpload(owner, fields, source !== undefined);
   if (metadata.type === 'folder' || source === undefined) return insertFile(owner, metadata, parentId);
   return finishUpload(await insertFile(owner, metadata, parentId, await storeStream(source, maxBytes)));
-}
-
-/** Runs every upload check without storing anything, to reject a request before its bytes arrive. */
-export async function checkUpload(owner: UserDoc, fields: Record<string, unknown>): Promise<void> {
-  checkMetadata(fields, true);
-  await resolveParent(owner, fields.parentId);
 }
 
 /**
@@ -179,29 +182,18 @@ export async function checkUpload(owner: UserDoc, fields: Record<string, unknown
  * fields): the same checks, and the stored bytes are removed if any of them fails.
  */
 export async function createFromBlob(owner: UserDoc, fields: Record<string, unknown>, blob: StoredBlob | undefined): Promise<FileDoc> {
-  let metadata: UploadMetadata;
-  let parentId: ObjectId | 0;
+  let checked;
   try {
-    metadata = checkMetadata(fields, blob !== undefined);
-    parentId = await resolveParent(owner, fields.parentId);
+    checked = await checkUpload(owner, fields, blob !== undefined);
   } catch (error) {
     if (blob !== undefined) await removeBlob(blob.localPath);
     throw error;
   }
+  const { metadata, parentId } = checked;
   if (metadata.type !== 'folder') return finishUpload(await insertFile(owner, metadata, parentId, blob));
   // A folder has no content: whatever was sent with it is dropped.
   if (blob !== undefined) await removeBlob(blob.localPath);
   return insertFile(owner, metadata, parentId);
-}
-
-/**
- * The file with this id if `ownerId` owns it, else null. Looked up by `_id` alone with the owner
- * checked here: the one filter FerretDB answers from an index (it scans for `{_id, userId}`).
- */
-export async function findFileOf(ownerId: ObjectId, id: unknown): Promise<FileDoc | null> {
-  const fileId = toObjectId(id);
-  const file = fileId && (await dbClient.files.findOne({ _id: fileId }));
-  return file && file.userId.equals(ownerId) ? file : null;
 }
 
 export async function findOwnedFile(owner: UserDoc, id: unknown): Promise<FileDoc> {

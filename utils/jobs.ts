@@ -1,7 +1,6 @@
 import type { Job } from 'bull';
 import type { ObjectId } from 'mongodb';
-import { dbClient, toObjectId } from './db';
-import { findFileOf } from './files';
+import { dbClient, findFileOf, toObjectId } from './db';
 import type { FileJobData, UserJobData } from './queues';
 import { log } from './log';
 import { removeBlob } from './storage';
@@ -40,7 +39,6 @@ export async function runFileJob(job: Job<FileJobData>): Promise<void> {
   try {
     await processFileJob(job.data);
   } catch (error) {
-    // Bull types it as a promise, but it only sets a flag that moveToFailed reads.
     if (error instanceof ThumbnailError) await job.discard();
     throw error;
   }

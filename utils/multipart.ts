@@ -47,7 +47,7 @@ export async function receiveMultipart(
       // becoming an uncaught 'error' event once nothing reads the stream any more.
       stream.on('error', () => undefined);
       stored = (async () => {
-        if (metadata.type !== undefined) await checkUpload(owner, metadata);
+        if (metadata.type !== undefined) await checkUpload(owner, metadata, true);
         return storeStream(stream, maxBytes);
       })();
       // A rejected upload (a failed check, 413) is answered without waiting for the rest of its body.

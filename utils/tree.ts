@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb';
-import { dbClient, parentObjectId, type FileDoc } from './db';
+import { dbClient, findFileOf, parentObjectId, type FileDoc } from './db';
 
 /** Bounds each `$in` list so deep or wide trees never build one huge query. */
 const BATCH = 500;
@@ -49,12 +49,8 @@ export async function isWithin(owner: ObjectId, candidate: ObjectId, folder: Obj
   while (current !== null && !visited.has(current.toHexString())) {
     if (current.equals(folder)) return true;
     visited.add(current.toHexString());
-    // By _id alone, the one filter every backend answers from an index (FerretDB scans for more).
-    const doc: Pick<FileDoc, 'parentId' | 'userId'> | null = await dbClient.files.findOne(
-      { _id: current },
-      { projection: { parentId: 1, userId: 1 } },
-    );
-    current = doc !== null && doc.userId.equals(owner) ? parentObjectId(doc.parentId) : null;
+    const doc = await findFileOf(owner, current.toHexString());
+    current = doc === null ? null : parentObjectId(doc.parentId);
   }
   return false;
 }
