@@ -29,7 +29,7 @@ module.exports = {
           'error',
           {
             paths: [{ name: 'express', message: 'utils/ must not depend on Express.' }],
-            patterns: [{ group: ['../routes/*', '../controllers/*', '../routes', '../controllers'], message: 'utils/ must not depend on the HTTP layer.' }],
+            patterns: [{ group: ['**/routes', '**/routes/*', '**/controllers', '**/controllers/*'], message: 'utils/ must not depend on the HTTP layer.' }],
           },
         ],
       },

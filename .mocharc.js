@@ -1,9 +1,10 @@
 /**
  * Type errors are `npm run typecheck`'s job; the suite transpiles only, to start fast.
- * The spec list is in `npm test`, so `npx mocha tests/one.test.ts` runs just that file.
+ * Each tier (see package.json) names its own files, and the integration and browser tiers add
+ * the global fixture that starts the services: `npx mocha --require tests/support/fixtures.ts tests/integration/x.test.ts`.
  */
 module.exports = {
-  require: ['ts-node/register/transpile-only', 'tests/fixtures.ts'],
+  require: ['ts-node/register/transpile-only'],
   timeout: 30000,
   slow: 2000,
 };

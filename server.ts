@@ -1,27 +1,22 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import { createRouter } from './routes';
-import { errorHandler, unknownRoute } from './routes/middleware';
-import { config, loadConfig, useConfig } from './utils/config';
+import { answerClientError } from './routes/clientErrors';
+import { errorHandler, forwardedForWarning, unknownRoute } from './routes/middleware';
+import { securityHeaders } from './routes/securityHeaders';
+import { closeClients, connectClients } from './utils/clients';
+import { config } from './utils/config';
 import { runMain, stopOnSignals } from './utils/lifecycle';
 import { log } from './utils/log';
-import { closeClients, connectClients } from './utils/services';
-import { sweepPartialFiles } from './utils/storage';
 
 /** Builds the app from already-connected clients; does no I/O of its own. */
 export function createApp(): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    helmet({
-      // A JSON API loads nothing; downloads set their own, stricter policy.
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-      // Public files are meant to be embedded by other sites.
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-    }),
-  );
+  app.set('trust proxy', config().trustProxy);
+  app.use(securityHeaders);
+  app.use(forwardedForWarning());
   app.use(createRouter(config().uploadMaxBytes));
   app.use(unknownRoute);
   app.use(errorHandler);
@@ -42,6 +37,7 @@ export function closeServer(server: Server): Promise<void> {
 
 export async function startServer(port: number): Promise<Server> {
   const server = createApp().listen(port);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve).once('error', reject);
   });
@@ -49,10 +45,9 @@ export async function startServer(port: number): Promise<Server> {
 }
 
 async function main(): Promise<void> {
-  useConfig(loadConfig());
+  const { port } = config();
   await connectClients();
-  await sweepPartialFiles();
-  const server = await startServer(config().port);
+  const server = await startServer(port);
   log.info(`Server running on port ${(server.address() as AddressInfo).port}`);
   stopOnSignals('server', async () => {
     await closeServer(server);

@@ -12,13 +12,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
-import { appEnv } from '../scripts/appProcess';
-import { freePort, startServices, type Services } from '../scripts/services';
+import { appEnv, ROOT, startServerProcess, startWorkerProcess, type AppProcess } from '../scripts/lib/processes';
+import { freePort, startServices, type Services } from '../scripts/lib/services';
 import { dbClient } from '../utils/db';
 import { signUpAndLogIn } from './lib/api';
 import type { BenchContext } from './lib/context';
 import { send } from './lib/http';
-import { ROOT, startChild, startTsChild, stopChildren, waitForHttp, type Child } from './lib/processes';
+import { startLogged, stopStarted } from './lib/processes';
+import { waitUntil } from '../scripts/lib/wait';
 import { formatTable, MIB, missedLines, type Table } from './lib/report';
 import type { BaselineOptions } from './baselines/server';
 import { runDownloads } from './scenarios/downloads';
@@ -55,15 +56,11 @@ function parseOptions(argv: readonly string[]): Options {
  * build right now (someone mid-edit), the sources run through ts-node instead, and the
  * results say so.
  */
-function buildEntryPoints(): { command: string[]; runtime: string } {
+function buildEntryPoints(): { runtime: 'js' | 'ts'; description: string } {
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status === 0) return { command: [], runtime: 'node dist/*.js (npm run build)' };
+  if (build.status === 0) return { runtime: 'js', description: 'node dist/*.js (npm run build)' };
   console.error(`npm run build failed; measuring the sources through ts-node instead:\n${build.stdout}${build.stderr}`);
-  return { command: ['-r', 'ts-node/register/transpile-only'], runtime: 'ts-node (transpile-only): the build failed' };
-}
-
-function entry(name: 'server' | 'worker', usesTs: boolean): string {
-  return usesTs ? path.join(ROOT, `${name}.ts`) : path.join(ROOT, 'dist', `${name}.js`);
+  return { runtime: 'ts', description: 'ts-node (transpile-only): the build failed' };
 }
 
 /** The database name goes in DB_DATABASE, so one named in a given DB_URL's path is dropped from it. */
@@ -97,7 +94,7 @@ async function main(): Promise<void> {
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> =>
     (cleaning ??= (async () => {
-      await stopChildren();
+      await stopStarted();
       if (dbClient.isAlive()) await dbClient.database.dropDatabase().catch(() => undefined);
       await dbClient.close();
       await services?.stop();
@@ -112,21 +109,21 @@ async function main(): Promise<void> {
 
   try {
     console.log(`bench: ${options.quick ? 'quick' : 'full'} run of ${options.only.join(', ')}`);
-    const { command, runtime } = buildEntryPoints();
+    const { runtime, description } = buildEntryPoints();
     services = await startServices({ prefix: '' });
     const dbUrl = withoutDatabase(services.dbUrl);
     const [oursPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
     const redisUrl = services.redisUrl;
-    const childEnv = (port: number): NodeJS.ProcessEnv => ({
-      ...process.env,
+    const childEnv = (port: number): Record<string, string> => ({
       ...appEnv({ port, dbUrl, dbName, redisUrl, folderPath }),
       UPLOAD_MAX_BYTES: String(100 * MIB),
       WORKER_CONCURRENCY: '2',
     });
-    const usesTs = command.length > 0;
-    const server = startChild('server', process.execPath, [...command, entry('server', usesTs)], childEnv(oursPort), logDir);
+    const oursUrl = `http://127.0.0.1:${oursPort}`;
+    const logged = (name: string) => ({ runtime, logPath: path.join(logDir, `${name}.log`) });
+    const server = await startServerProcess(oursUrl, { env: childEnv(oursPort), ...logged('server') });
     // The worker opens no port; its PORT only keeps it from clashing with anything should that change.
-    const worker = startChild('worker', process.execPath, [...command, entry('worker', usesTs)], childEnv(workerPort), logDir);
+    const worker = await startWorkerProcess({ env: childEnv(workerPort), ...logged('worker') });
     const baselineOptions: BaselineOptions = {
       port: baselinePort,
       dbUrl,
@@ -135,12 +132,9 @@ async function main(): Promise<void> {
       filesDir: dataDir,
       uploadDir,
     };
-    const baseline = startTsChild('baseline', path.join(__dirname, 'baselines', 'server.ts'), [JSON.stringify(baselineOptions)], logDir);
-    const oursUrl = `http://127.0.0.1:${oursPort}`;
+    const baseline = startLogged('baseline', 'bench/baselines/server', logDir, { env: {}, args: [JSON.stringify(baselineOptions)] });
     const baselineUrl = `http://127.0.0.1:${baselinePort}`;
-    await waitForHttp(`${oursUrl}/status`, server);
-    await waitForHttp(`${baselineUrl}/status`, baseline);
-    assertRunning(worker);
+    await waitUntil('the baseline server to answer', () => fetch(`${baselineUrl}/status`).then(() => true, () => false), 60_000);
 
     await dbClient.connect(dbUrl, dbName);
     const token = await signUpAndLogIn(oursUrl);
@@ -181,7 +175,7 @@ async function main(): Promise<void> {
       mode: options.quick ? 'quick' : 'full',
       seconds: Math.round((Date.now() - began) / 1000),
       machine: machine(),
-      runtime,
+      runtime: description,
       services: { db: services.db?.name ?? 'given by DB_URL', redis: services.redis?.name ?? 'given by REDIS_URL' },
       tables,
       missed,
@@ -193,8 +187,8 @@ async function main(): Promise<void> {
   }
 }
 
-function assertRunning(child: Child): void {
-  if (!child.running) throw new Error(`${child.name} has exited; see ${child.logPath}`);
+function assertRunning(child: AppProcess): void {
+  if (!child.running) throw new Error(`${child.entry} has exited:\n${child.output.slice(-2000)}`);
 }
 
 main().then(

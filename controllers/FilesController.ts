@@ -1,68 +1,70 @@
-import type { NextFunction, Request, Response } from 'express';
-import { config } from '../utils/config';
-import {
-  createFromJson,
-  createFromStream,
-  deleteFile,
-  findOwnedFile,
-  findReadableContent,
-  listFiles,
-  setPublic,
-  toDetailedFile,
-  toPublicFile,
-  updateFile,
-} from '../utils/files';
-import { receiveMultipart } from '../utils/multipart';
+import { Readable } from 'node:stream';
+import type { Request, Response } from 'express';
+import type { ObjectId } from 'mongodb';
+import { findReadableContent } from '../utils/files/content';
+import { decodeBase64, parseFileChanges, parseObjectId, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../utils/files/input';
+import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
+import { parseMultipartUpload } from '../utils/files/multipart';
+import { toDetailedFile, toPublicFile } from '../utils/files/present';
+import { listFolder } from '../utils/files/tree';
+import { createUpload, type Upload } from '../utils/files/upload';
+import { fieldsOf } from '../utils/validate';
 import { sendContent } from './download';
-import { bodyFields, currentUser } from './request';
+import { currentUserId } from './request';
+
+/**
+ * The three forms of `POST /files`: JSON with base64 `data` (the contract), multipart/form-data,
+ * or any other body as the raw bytes with the metadata in the query string.
+ */
+async function parseUpload(owner: ObjectId, req: Request): Promise<Upload> {
+  if (req.is('multipart/form-data')) return parseMultipartUpload(owner, req, req.headers);
+  if (req.is('application/json')) {
+    const body = fieldsOf(req.body);
+    const metadata = parseUploadMetadata(body, body.data !== undefined && body.data !== null);
+    if (metadata.type === 'folder') return { ...metadata, content: { kind: 'none' } };
+    return { ...metadata, content: { kind: 'stream', source: Readable.from([decodeBase64(body.data)]) } };
+  }
+  // An empty body is an empty file, as every storage API has it.
+  return { ...parseUploadMetadata({ ...req.query }, true), content: { kind: 'stream', source: req } };
+}
 
 export default class FilesController {
-  /** JSON with base64 `data` (the contract), multipart/form-data, or a raw body with metadata in the query. */
   static async postUpload(req: Request, res: Response): Promise<void> {
-    const owner = currentUser(res);
-    const maxBytes = config().uploadMaxBytes;
-    let file;
-    if (req.is('multipart/form-data')) file = await receiveMultipart(owner, req, req.headers, maxBytes);
-    else if (req.is('application/json')) file = await createFromJson(owner, bodyFields(req));
-    else file = await createFromStream(owner, { ...req.query }, hasBody(req) ? req : undefined, maxBytes);
-    res.status(201).json(toPublicFile(file));
+    const owner = currentUserId(res);
+    res.status(201).json(toPublicFile(await createUpload(owner, await parseUpload(owner, req))));
   }
 
   static async getShow(req: Request, res: Response): Promise<void> {
-    const file = await findOwnedFile(currentUser(res), req.params.id);
+    const file = await getOwnedFile(currentUserId(res), parseObjectId(req.params.id));
     res.json(req.query.fields === 'all' ? toDetailedFile(file) : toPublicFile(file));
   }
 
   static async getIndex(req: Request, res: Response): Promise<void> {
-    const files = await listFiles(currentUser(res), req.query.parentId, req.query.page);
+    const files = await listFolder(currentUserId(res), parseParentRef(req.query.parentId), parsePage(req.query.page));
     res.json(files.map(toPublicFile));
   }
 
   static async putPublish(req: Request, res: Response): Promise<void> {
-    res.json(toPublicFile(await setPublic(currentUser(res), req.params.id, true)));
+    res.json(toPublicFile(await setPublic(currentUserId(res), parseObjectId(req.params.id), true)));
   }
 
   static async putUnpublish(req: Request, res: Response): Promise<void> {
-    res.json(toPublicFile(await setPublic(currentUser(res), req.params.id, false)));
+    res.json(toPublicFile(await setPublic(currentUserId(res), parseObjectId(req.params.id), false)));
   }
 
   static async patchFile(req: Request, res: Response): Promise<void> {
-    res.json(toPublicFile(await updateFile(currentUser(res), req.params.id, bodyFields(req))));
+    const changes = parseFileChanges(req.body);
+    res.json(toPublicFile(await changeFile(currentUserId(res), parseObjectId(req.params.id), changes)));
   }
 
   static async deleteFile(req: Request, res: Response): Promise<void> {
-    await deleteFile(currentUser(res), req.params.id);
+    await deleteTree(currentUserId(res), parseObjectId(req.params.id));
     res.status(204).end();
   }
 
-  static async getFile(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const { size } = req.query;
-    const { file, path } = await findReadableContent(req.params.id, res.locals.user ?? null, size);
-    sendContent(res, next, file, path, size !== undefined);
+  /** The size is checked before anything is looked up. */
+  static async getFile(req: Request, res: Response): Promise<void> {
+    const width = parseThumbnailWidth(req.query.size);
+    await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), res.locals.user?._id, width));
   }
-}
-
-/** A request with neither a length nor chunked encoding carries no body at all. */
-function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }

@@ -1,11 +1,11 @@
 import type { Request, Response } from 'express';
-import { signUp, toPublicUser } from '../utils/auth';
-import { bodyFields, currentUser } from './request';
+import { signUp, toPublicUser } from '../utils/users/accounts';
+import { parseSignUp } from '../utils/users/input';
+import { clientAddress, currentUser } from './request';
 
 export default class UsersController {
   static async postNew(req: Request, res: Response): Promise<void> {
-    const { email, password } = bodyFields(req);
-    res.status(201).json(await signUp(email, password, req.ip ?? ''));
+    res.status(201).json(await signUp(parseSignUp(req.body), clientAddress(req)));
   }
 
   static getMe(_req: Request, res: Response): void {

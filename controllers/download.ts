@@ -1,17 +1,20 @@
-import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import contentDisposition from 'content-disposition';
-import type { NextFunction, Response } from 'express';
+import type { Request, Response } from 'express';
 import mime from 'mime-types';
-import type { FileDoc } from '../utils/db';
+import { notFound, preconditionFailed, rangeNotSatisfiable } from '../utils/errors';
+import { MissingObjectError } from '../utils/files/byteStore';
+import type { ReadableContent } from '../utils/files/content';
+import { byteStore } from '../utils/files/storage';
+import { log } from '../utils/log';
+import { evaluatePreconditions, selectRange, type Validators } from './conditional';
 
 /** How long shared caches may keep a public file; short, because unpublishing must take effect. */
 export const PUBLIC_MAX_AGE_SECONDS = 60;
 
 /** Types a browser would run as a page or script if opened inline. */
 const ACTIVE_CONTENT = /html|xml|javascript|ecmascript/i;
-
-/** Headers that describe the file, dropped when an error is sent instead of it. */
-const FILE_HEADERS = ['Content-Type', 'Content-Disposition', 'ETag', 'Last-Modified'] as const;
 
 /**
  * The `filename=` for clients that ignore `filename*`: ASCII only, since header bytes beyond it
@@ -29,38 +32,88 @@ export function contentTypeFor(name: string): string {
   return (type && mime.contentType(type)) || 'application/octet-stream';
 }
 
+interface Representation extends Validators {
+  size: number;
+}
+
 /**
- * Streams `filePath` with HTTP semantics (HEAD, Range, conditional requests) from `send`.
+ * Size and validators, the same on every driver: the stored SHA-256 and upload time where the
+ * document has them, the stored object's otherwise (documents imported without them).
+ * A thumbnail's tag is weak: it is derived from its original, not hashed itself.
+ */
+async function describe({ file, key, width }: ReadableContent): Promise<Representation> {
+  const { size, sha256, createdAt } = file;
+  if (width === undefined && size !== undefined && sha256 !== undefined && createdAt !== undefined) {
+    return { size, etag: `"${sha256}"`, lastModified: createdAt };
+  }
+  const stat = await byteStore().stat(key);
+  if (stat === null) throw notFound();
+  const etag =
+    sha256 === undefined
+      ? `W/"${stat.size.toString(16)}-${stat.modified.getTime().toString(16)}"`
+      : width === undefined
+        ? `"${sha256}"`
+        : `W/"${sha256}-${width}"`;
+  return { size: stat.size, etag, lastModified: createdAt ?? stat.modified };
+}
+
+/**
+ * Serves content with HTTP semantics: HEAD, one Range, conditional requests, validators.
  * User content is inert: nosniff and a sandbox CSP, and active types only as attachments,
  * so an uploaded page can never run as the API's origin.
  */
-export function sendContent(res: Response, next: NextFunction, file: FileDoc, filePath: string, isThumbnail: boolean): void {
-  const type = contentTypeFor(file.name);
+export async function sendContent(req: Request, res: Response, content: ReadableContent): Promise<void> {
+  const { file, key } = content;
+  const representation = await describe(content);
   res.set({
-    'Content-Type': type,
-    'Content-Disposition': contentDisposition(file.name, {
-      type: ACTIVE_CONTENT.test(type) ? 'attachment' : 'inline',
-      fallback: asciiFallback(file.name),
-    }),
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': "sandbox; default-src 'none'",
+    ETag: representation.etag,
+    'Last-Modified': representation.lastModified.toUTCString(),
     'Cache-Control': file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache',
   });
-  // The stored SHA-256 identifies the original's bytes exactly; thumbnails fall back to send's stat-based tag.
-  const strongTag = !isThumbnail && file.sha256 !== undefined;
-  if (strongTag) res.set('ETag', `"${file.sha256}"`);
-  res.sendFile(
-    path.resolve(filePath),
-    { dotfiles: 'allow', etag: !strongTag, cacheControl: false, lastModified: true, acceptRanges: true },
-    (error?: Error) => {
-      if (error === undefined) return;
-      // The error body is JSON about the request, not the file: it must not be saved under the
-      // file's name, validated against its tag, or kept by a shared cache (a thumbnail still to come).
-      if (!res.headersSent) {
-        for (const header of FILE_HEADERS) res.removeHeader(header);
-        res.set('Cache-Control', 'no-store');
-      }
-      next(error);
-    },
-  );
+  const precondition = evaluatePreconditions(req.method, req.headers, representation);
+  if (precondition === 'failed') throw preconditionFailed();
+  if (precondition === 'not-modified') {
+    res.status(304).end();
+    return;
+  }
+  const range = selectRange(req.headers, representation.size, representation);
+  if (range === 'unsatisfiable') throw rangeNotSatisfiable(representation.size);
+
+  let body: Readable | undefined;
+  try {
+    // HEAD reads nothing, but still learns whether the bytes are there.
+    if (req.method === 'HEAD') {
+      if ((await byteStore().stat(key)) === null) throw new MissingObjectError(key);
+    } else {
+      body = await byteStore().read(key, range);
+    }
+  } catch (error) {
+    if (error instanceof MissingObjectError) throw notFound();
+    throw error;
+  }
+
+  const type = contentTypeFor(file.name);
+  res.status(range === undefined ? 200 : 206).set({
+    'Content-Type': type,
+    'Content-Length': String(range === undefined ? representation.size : range.end - range.start + 1),
+    'Accept-Ranges': 'bytes',
+    'Content-Disposition': contentDisposition(file.name, { type: ACTIVE_CONTENT.test(type) ? 'attachment' : 'inline', fallback: asciiFallback(file.name) }),
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+  });
+  if (range !== undefined) res.set('Content-Range', `bytes ${range.start}-${range.end}/${representation.size}`);
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(body, res);
+  } catch (error) {
+    // A client that goes away mid-download is routine: one line, no stack.
+    if (res.destroyed && !res.writableFinished) {
+      log.info(`${req.method} ${req.path}: the client went away after ${res.socket?.bytesWritten ?? 0} bytes`);
+      return;
+    }
+    throw error;
+  }
 }

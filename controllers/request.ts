@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
+import type { ObjectId } from 'mongodb';
 import type { UserDoc } from '../utils/db';
 
-/** Helpers for reading what a request carries, shared by the controllers and the middleware. */
+/** What a request carries, read the same way by the controllers and the middleware. */
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -10,8 +11,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function token(req: Request): string | undefined {
-  return req.get('X-Token');
+export function token(req: Request): string {
+  return req.get('X-Token') ?? '';
 }
 
 /** The user `requireUser` authenticated; a route that forgot it fails loudly, not open. */
@@ -21,9 +22,11 @@ export function currentUser(res: Response): UserDoc {
   return user;
 }
 
-/** A JSON body as a plain object; anything else (no body, an array) reads as no fields. */
-export function bodyFields(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
-  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+export function currentUserId(res: Response): ObjectId {
+  return currentUser(res)._id;
 }
 
+/** The client's address: the socket's, or the one a trusted proxy reports (TRUST_PROXY). */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? '';
+}

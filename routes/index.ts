@@ -5,12 +5,12 @@ import FilesController from '../controllers/FilesController';
 import UsersController from '../controllers/UsersController';
 import { identifyUser, jsonBody, requireUser } from './middleware';
 
-/** Small bodies (sign-up) need no more than this. */
+/** Small bodies (sign-up, changes to a file) need no more than this. */
 const SMALL_JSON_LIMIT_BYTES = 64 * 1024;
 
 /**
  * Base64 grows data by 4/3; the rest of an upload's JSON (name, type, parentId, isPublic)
- * fits in the margin.
+ * fits in the margin. The decoded size is held to UPLOAD_MAX_BYTES itself by the byte store.
  */
 export function jsonUploadLimit(uploadMaxBytes: number): number {
   return Math.ceil(uploadMaxBytes / 3) * 4 + 64 * 1024;

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { userForToken } from '../utils/auth';
+import { userForToken } from '../utils/auth/tokens';
 import { token } from '../controllers/request';
+import { config } from '../utils/config';
 import { HttpError, isServiceOutage, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
 import { log } from '../utils/log';
 
@@ -26,33 +27,49 @@ export const unknownRoute: RequestHandler = () => {
   throw notFound();
 };
 
+/**
+ * Behind a reverse proxy every client has the proxy's address unless TRUST_PROXY says whose
+ * X-Forwarded-For to believe; throttling would then lock out everyone at once. Said once.
+ */
+export function forwardedForWarning(): RequestHandler {
+  let warned = false;
+  return (req, _res, next) => {
+    if (!warned && req.headers['x-forwarded-for'] !== undefined && config().trustProxy === false) {
+      warned = true;
+      log.warn('requests arrive with X-Forwarded-For but TRUST_PROXY is not set: every client counts as the proxy\'s address');
+    }
+    next();
+  };
+}
+
 /** Errors raised by Express itself and body-parser carry `status` and `type`. */
 interface FrameworkError {
   status?: unknown;
   type?: unknown;
-  /** send's 416 carries the Content-Range the client needs. */
-  headers?: Record<string, string>;
 }
 
-const FRAMEWORK_MESSAGES: Record<number, string> = {
+export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
   400: 'Bad request',
   404: 'Not found',
+  408: 'Request timeout',
   412: 'Precondition failed',
   413: 'Payload too large',
   415: 'Unsupported media type',
   416: 'Range not satisfiable',
+  431: 'Request header fields too large',
 };
 
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (isServiceOutage(error)) return serviceUnavailable();
-  const { status, type, headers } = (typeof error === 'object' && error !== null ? error : {}) as FrameworkError;
+  const { status, type } = (typeof error === 'object' && error !== null ? error : {}) as FrameworkError;
   if (type === 'entity.parse.failed') return new HttpError(400, 'Invalid JSON');
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new HttpError(status, FRAMEWORK_MESSAGES[status] ?? 'Bad request', headers);
-  }
+  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, STATUS_MESSAGES[status] ?? 'Bad request');
   return undefined;
 }
+
+/** Headers that describe a file, dropped when an error is sent instead of it. */
+const CONTENT_HEADERS = ['Content-Disposition', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Range'];
 
 /** The only place that writes an error body. */
 export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -63,6 +80,10 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, 
     next(error);
     return;
   }
+  // The body is JSON about this request, not a file: it must not be saved under a file's
+  // name, validated against its tag, or kept by any cache (a thumbnail still to come).
+  for (const header of CONTENT_HEADERS) res.removeHeader(header);
+  res.set('Cache-Control', 'no-store');
   const { status, message, headers } = httpError ?? new HttpError(500, 'Internal server error');
   res.status(status).set(headers).json({ error: message });
 };

@@ -1,15 +1,16 @@
 /**
  * `npm run thumbnails:backfill`: queues thumbnail jobs for every image whose thumbnails are
- * missing. Reads the same environment as the server; exits 1 when some jobs could not be queued.
+ * missing. Uses the services of a running `npm run dev`, or those the environment names;
+ * exits 1 when some jobs could not be queued.
  */
-import { backfillThumbnails } from '../utils/backfill';
-import { loadConfig, useConfig } from '../utils/config';
+import { closeClients, connectClients } from '../utils/clients';
+import { backfillThumbnails } from '../utils/jobs/backfill';
 import { runMain } from '../utils/lifecycle';
 import { log } from '../utils/log';
-import { closeClients, connectClients } from '../utils/services';
+import { useScriptConfig } from './lib/devServices';
 
 async function main(): Promise<void> {
-  useConfig(loadConfig());
+  useScriptConfig();
   await connectClients();
   try {
     const { enqueued, skipped, failed } = await backfillThumbnails();

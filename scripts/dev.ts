@@ -1,55 +1,83 @@
 /**
- * `npm run dev`: the API on PORT (5000) and the worker, both restarting on changes, with a
- * local database and Redis started when none is configured or answering at the defaults.
+ * `npm run dev`: the API on PORT (5000) and the worker, restarted when a source file changes
+ * or when one of them crashes, on a private database and Redis unless the environment names
+ * others. The database keeps its data in .cache/dev-data between runs; Redis starts empty, so
+ * no token or throttle counter outlives the run. SIGINT or SIGTERM stops everything it started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
 import path from 'node:path';
-import { startServices } from './services';
+import { publishDevServices, withdrawDevServices } from './lib/devServices';
+import { AppProcess, ROOT } from './lib/processes';
+import { startServices } from './lib/services';
+import { sleep } from './lib/wait';
 
-const ROOT = path.resolve(__dirname, '..');
-const NODEMON = path.join(ROOT, 'node_modules', '.bin', 'nodemon');
-
-function run(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(NODEMON, ['--quiet', '--watch', '.', '--ext', 'ts', '--ignore', 'tests/', '--exec', 'ts-node', entry], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-    // Its own process group, so stopping reaches nodemon's `sh -c ts-node` grandchildren too.
-    detached: true,
-  });
-}
+const ENTRIES = ['server', 'worker'] as const;
+/** Editors write a file in several steps; one restart covers them all. */
+const RESTART_DEBOUNCE_MS = 300;
+/** A process that crashes at once would otherwise be restarted in a tight loop. */
+const CRASH_BACKOFF_MS = [500, 1000, 2000, 5000];
+const IGNORED = /^(node_modules|\.cache|\.git|dist|tests|bench|web)\b/;
 
 async function main(): Promise<void> {
-  const services = await startServices({ prefix: '', dataDir: path.join(ROOT, '.cache', 'dev-data'), preferDefaults: true });
+  const services = await startServices({ prefix: '', dataDir: path.join(ROOT, '.cache', 'dev-data') });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const env = { ...inherited, DB_URL: services.dbUrl, REDIS_URL: services.redisUrl };
+  publishDevServices({ DB_URL: services.dbUrl, REDIS_URL: services.redisUrl, ...(inherited.FOLDER_PATH ? { FOLDER_PATH: inherited.FOLDER_PATH } : {}) });
   console.log(`database: ${services.dbUrl}\nredis:    ${services.redisUrl}`);
-  const env = { ...process.env, DB_URL: services.dbUrl, REDIS_URL: services.redisUrl };
-  const children = [run('server.ts', env), run('worker.ts', env)];
 
   let stopping = false;
-  const stop = async (code: number): Promise<void> => {
+  const running = new Map<string, AppProcess>();
+  const crashes = new Map<string, number>();
+
+  const launch = (entry: string): void => {
+    const child = new AppProcess(entry, { env, inheritOutput: true });
+    running.set(entry, child);
+    void child.exited.then(async ({ code, signal }) => {
+      if (stopping || running.get(entry) !== child) return;
+      const count = crashes.get(entry) ?? 0;
+      crashes.set(entry, count + 1);
+      const delay = CRASH_BACKOFF_MS[Math.min(count, CRASH_BACKOFF_MS.length - 1)] ?? 5000;
+      console.error(`dev: ${entry} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      await sleep(delay);
+      if (!stopping && running.get(entry) === child) launch(entry);
+    });
+  };
+
+  const restartAll = async (): Promise<void> => {
+    const children = [...running.values()];
+    running.clear();
+    await Promise.all(children.map((child) => child.stop()));
+    crashes.clear();
+    if (!stopping) ENTRIES.forEach(launch);
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(ROOT, { recursive: true }, (_event, file) => {
+    if (file === null || !file.endsWith('.ts') || IGNORED.test(file)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      console.log(`dev: ${file} changed, restarting`);
+      void restartAll();
+    }, RESTART_DEBOUNCE_MS);
+  });
+
+  const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) resolve();
-            else {
-              child.once('exit', () => resolve());
-              process.kill(-(child.pid ?? 0), 'SIGTERM');
-            }
-          }),
-      ),
-    );
+    watcher.close();
+    clearTimeout(timer);
+    await Promise.all([...running.values()].map((child) => child.stop()));
+    withdrawDevServices();
     await services.stop();
-    process.exit(code);
+    process.exit(0);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  for (const child of children) child.once('exit', (code) => void stop(code ?? 1));
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  ENTRIES.forEach(launch);
 }
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
+  withdrawDevServices();
   process.exit(1);
 });

@@ -15,10 +15,11 @@ import Queue from 'bull';
 import { MongoClient } from 'mongodb';
 import sharp from 'sharp';
 import { QUEUE_NAMES } from '../utils/queues';
-import { THUMBNAIL_WIDTHS, thumbnailPath } from '../utils/storage';
+import { thumbnailKey as thumbnailPath, THUMBNAIL_WIDTHS } from '../utils/files/byteStore';
 import type { FileDoc } from '../utils/db';
-import { appEnv, startServerProcess, startWorkerProcess, waitUntil, type AppProcess } from './appProcess';
-import { freePort, startServices } from './services';
+import { appEnv, startServerProcess, startWorkerProcess, type AppProcess } from './lib/processes';
+import { waitUntil } from './lib/wait';
+import { freePort, startServices } from './lib/services';
 
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -218,8 +219,8 @@ async function main(): Promise<void> {
   const fileQueue = new Queue(QUEUE_NAMES.file, services.redisUrl);
   let failed = false;
   try {
-    server = await startServerProcess(env, baseUrl);
-    worker = await startWorkerProcess(env);
+    server = await startServerProcess(baseUrl, { env });
+    worker = await startWorkerProcess({ env });
     const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 20, g: 120, b: 220 } } }).png().toBuffer();
     const accounts = await Promise.all(Array.from({ length: USERS }, createAccount));
     const next = chooser(operations(image.toString('base64')));

@@ -1,5 +1,8 @@
 import { Collection, Db, MongoClient, ObjectId } from 'mongodb';
+import { config } from './config';
 import { log } from './log';
+
+/** The documents of the two collections, as stored. utils/users/store.ts and utils/files/store.ts query them. */
 
 export const FILE_TYPES = ['folder', 'file', 'image'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
@@ -7,7 +10,7 @@ export type FileType = (typeof FILE_TYPES)[number];
 export interface UserDoc {
   _id: ObjectId;
   email: string;
-  /** SHA-1 hex (the contract's format) or a self-describing scrypt string; see utils/passwords.ts. */
+  /** SHA-1 hex (the contract's format) or a self-describing scrypt string; see utils/auth/passwords.ts. */
   password: string;
 }
 
@@ -28,26 +31,6 @@ export interface FileDoc {
   createdAt?: Date;
 }
 
-/** Parses a client-supplied id; anything but a 24-digit hex string is no id at all. */
-export function toObjectId(value: unknown): ObjectId | null {
-  return typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value) ? new ObjectId(value) : null;
-}
-
-/** The folder a stored parentId names, whichever form it was stored in; null for the root. */
-export function parentObjectId(parentId: StoredParentId): ObjectId | null {
-  return parentId instanceof ObjectId ? parentId : toObjectId(parentId);
-}
-
-/**
- * The file with this id if `ownerId` owns it, else null. Looked up by `_id` alone with the owner
- * checked here: the one filter FerretDB answers from an index (it scans for `{_id, userId}`).
- */
-export async function findFileOf(ownerId: ObjectId, id: unknown): Promise<FileDoc | null> {
-  const fileId = toObjectId(id);
-  const file = fileId && (await dbClient.files.findOne({ _id: fileId }));
-  return file && file.userId.equals(ownerId) ? file : null;
-}
-
 /**
  * Timeouts are short so that a database outage turns into a prompt 503 instead of a hung
  * request; the driver keeps reconnecting in the background. Selection waits only while no
@@ -60,45 +43,61 @@ const CLIENT_OPTIONS = {
   maxPoolSize: 50,
 } as const;
 
+/**
+ * An unheld client (a script that only uses the seeds' methods) closes after this long
+ * without a call, so the script can exit: the driver's sockets and timers cannot be unref'd.
+ */
+const UNHELD_IDLE_MS = 2000;
+
+/**
+ * The seeds' MongoDB client: `isAlive()`, `nbUsers()`, `nbFiles()`, usable as soon as it is
+ * imported (the first call starts connecting from DB_HOST/DB_PORT/DB_DATABASE or DB_URL).
+ * The server and the worker call `connect()` at start, which also makes the indexes the
+ * contract relies on, and hold the connection until `close()`.
+ */
 export class DBClient {
   private client: MongoClient | undefined;
   private connectedDb: Db | undefined;
-  private alive = false;
+  private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private alive = false;
+  /** What an unheld client knew when it closed for idleness; it reopens on the next call. */
+  private lastKnownAlive = false;
+  private held = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private callsInFlight = 0;
+  /** Bumped by close(), so a connection that completes after it is dropped instead of kept. */
+  private generation = 0;
 
-  /** Connects and makes sure the indexes the contract relies on exist. */
-  async connect(url: string, dbName: string): Promise<void> {
-    if (this.client !== undefined) throw new Error('DBClient is already connected');
-    const client = new MongoClient(url, CLIENT_OPTIONS);
-    client.on('topologyDescriptionChanged', (event) => {
-      this.alive = event.newDescription.hasDataBearingServers;
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.close();
-      throw error;
-    }
-    this.client = client;
-    this.closing = undefined;
-    this.alive = true;
-    this.connectedDb = client.db(dbName);
+  /** Connects and makes sure the indexes exist; waits for nothing else. */
+  async connect(url: string = config().db.url, dbName: string = config().db.name): Promise<void> {
+    if (this.held && this.client !== undefined) throw new Error('DBClient is already connected');
+    this.held = true;
+    this.stopIdleTimer();
+    if (this.client === undefined) await (this.opening ?? this.open(url, dbName));
     // The unique index is what makes two concurrent sign-ups with one email yield one account.
     await this.users.createIndex({ email: 1 }, { unique: true });
     await this.files.createIndex({ userId: 1, parentId: 1, _id: 1 });
     await this.files.createIndex({ parentId: 1 });
   }
 
+  /** Live state; the first call also starts connecting, so a poll of it turns true by itself. */
   isAlive(): boolean {
-    return this.client !== undefined && this.alive;
+    if (this.client === undefined) {
+      // Not awaited: startLazily() keeps its own failure, and the next call retries.
+      void this.startLazily();
+      return this.lastKnownAlive;
+    }
+    this.touch();
+    return this.alive;
   }
 
   async nbUsers(): Promise<number> {
-    return this.users.countDocuments();
+    return this.call(() => this.users.countDocuments());
   }
 
   async nbFiles(): Promise<number> {
-    return this.files.countDocuments();
+    return this.call(() => this.files.countDocuments());
   }
 
   get users(): Collection<UserDoc> {
@@ -109,20 +108,89 @@ export class DBClient {
     return this.database.collection<FileDoc>('files');
   }
 
-  /** Safe to call twice or before connect(). */
+  get database(): Db {
+    if (this.connectedDb === undefined) throw new Error('DBClient.connect() has not been called');
+    return this.connectedDb;
+  }
+
+  /** Safe to call twice or before any use. */
   close(): Promise<void> {
+    this.held = false;
+    this.stopIdleTimer();
+    this.generation += 1;
     const client = this.client;
     if (client === undefined) return this.closing ?? Promise.resolve();
     this.client = undefined;
     this.connectedDb = undefined;
     this.alive = false;
-    this.closing = client.close().catch((error: unknown) => log.error('closing MongoDB failed', error));
+    this.closing = client.close();
     return this.closing;
   }
 
-  get database(): Db {
-    if (this.connectedDb === undefined) throw new Error('DBClient.connect() has not been called');
-    return this.connectedDb;
+  private async open(url: string, dbName: string): Promise<void> {
+    const generation = this.generation;
+    const client = new MongoClient(url, CLIENT_OPTIONS);
+    client.on('topologyDescriptionChanged', (event) => {
+      this.alive = event.newDescription.hasDataBearingServers;
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    if (generation !== this.generation) {
+      await client.close();
+      throw new Error('DBClient was closed while connecting');
+    }
+    this.client = client;
+    this.closing = undefined;
+    this.alive = true;
+    this.connectedDb = client.db(dbName);
+  }
+
+  private startLazily(): Promise<void> {
+    if (this.opening === undefined) {
+      const { url, name } = config().db;
+      this.opening = this.open(url, name)
+        .then(() => this.touch())
+        .finally(() => {
+          this.opening = undefined;
+        });
+      // isAlive() does not wait; a failed attempt is retried by the next call.
+      this.opening.catch(() => {
+        this.lastKnownAlive = false;
+      });
+    }
+    return this.opening;
+  }
+
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    this.callsInFlight += 1;
+    this.stopIdleTimer();
+    try {
+      if (this.client === undefined) await this.startLazily();
+      return await run();
+    } finally {
+      this.callsInFlight -= 1;
+      this.touch();
+    }
+  }
+
+  /** For an unheld client: close once nothing has used it for a while. */
+  private touch(): void {
+    if (this.held || this.client === undefined || this.callsInFlight > 0) return;
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      if (this.held || this.callsInFlight > 0) return;
+      this.lastKnownAlive = this.alive;
+      this.close().catch((error: unknown) => log.error('closing an idle MongoDB connection failed', error));
+    }, UNHELD_IDLE_MS);
+  }
+
+  private stopIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 }
 

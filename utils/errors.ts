@@ -24,9 +24,17 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
-export const unauthorized = (): HttpError => new HttpError(401, 'Unauthorized');
+export const unauthorized = (headers: Readonly<Record<string, string>> = {}): HttpError => new HttpError(401, 'Unauthorized', headers);
 export const notFound = (): HttpError => new HttpError(404, 'Not found');
+export const payloadTooLarge = (): HttpError => new HttpError(413, 'Payload too large');
 export const serviceUnavailable = (): HttpError => new HttpError(503, 'Service unavailable');
+export const tooManyRequests = (retryAfterSeconds: number): HttpError =>
+  new HttpError(429, 'Too many requests', { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+/** The client is gone and will never read it; an HttpError keeps it out of the server-error log. */
+export const uploadAborted = (): HttpError => new HttpError(400, 'Upload aborted');
+export const preconditionFailed = (): HttpError => new HttpError(412, 'Precondition failed');
+export const rangeNotSatisfiable = (size: number): HttpError =>
+  new HttpError(416, 'Range not satisfiable', { 'Content-Range': `bytes */${size}` });
 
 const REDIS_OUTAGE_ERRORS = [
   ClientOfflineError,

@@ -39,3 +39,14 @@ export function runMain(what: string, main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** Whether a process with this pid exists, on this machine. */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,4 +1,5 @@
-import Queue, { type JobOptions } from 'bull';
+import Queue, { type Job, type JobOptions } from 'bull';
+import { config } from './config';
 import { log } from './log';
 
 export const QUEUE_NAMES = { file: 'fileQueue', user: 'userQueue' } as const;
@@ -12,6 +13,12 @@ export interface FileJobData {
 export interface UserJobData {
   userId?: unknown;
 }
+
+/** What a processor says of a job it did not throw for. */
+export type JobOutcome =
+  | { kind: 'done'; detail: string }
+  /** The job will never succeed (an image that cannot be decoded): it fails now, without retries. */
+  | { kind: 'discarded'; reason: string };
 
 /**
  * One pending thumbnail job per file (the job id is derived from it), retried with backoff;
@@ -42,12 +49,33 @@ export function thumbnailJobId(fileId: string): string {
   return `thumbnails:${fileId}`;
 }
 
+/** How a discarded job fails in Bull: once, with its reason, and no further attempts. */
+class DiscardedJobError extends Error {
+  override name = 'DiscardedJobError';
+}
+
+/** A processor as Bull runs it: a discarded outcome fails the job at once, keeping its reason. */
+export function asBullProcessor<T>(process: (data: T) => Promise<JobOutcome>): (job: Job<T>) => Promise<string> {
+  return async (job) => {
+    const outcome = await process(job.data);
+    if (outcome.kind === 'done') return outcome.detail;
+    await job.discard();
+    throw new DiscardedJobError(outcome.reason);
+  };
+}
+
+function logFailure(job: Job, error: Error): void {
+  const what = `${job.queue.name} job ${String(job.id)}`;
+  if (error instanceof DiscardedJobError) log.error(`${what} discarded: ${error.message}`);
+  else log.error(`${what} failed (attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}): ${error.message}`);
+}
+
 export class Queues {
   private file: Queue.Queue<FileJobData> | undefined;
   private user: Queue.Queue<UserJobData> | undefined;
   private closing: Promise<void> | undefined;
 
-  async connect(redisUrl: string): Promise<void> {
+  async connect(redisUrl: string = config().redisUrl): Promise<void> {
     if (this.file !== undefined) throw new Error('Queues are already connected');
     this.closing = undefined;
     this.file = new Queue<FileJobData>(QUEUE_NAMES.file, redisUrl, { settings: STALLED_JOB_SETTINGS });
@@ -63,6 +91,19 @@ export class Queues {
   get userQueue(): Queue.Queue<UserJobData> {
     if (this.user === undefined) throw new Error('Queues.connect() has not been called');
     return this.user;
+  }
+
+  /**
+   * Takes jobs from `queue` in this process. `process()` settles only when the queue stops; a
+   * rejection means this worker stopped taking jobs, so `onStopped` ends the process and its
+   * supervisor starts a fresh one.
+   */
+  consume<T>(queue: Queue.Queue<T>, concurrency: number, process: (data: T) => Promise<JobOutcome>, onStopped: (error: unknown) => void): void {
+    queue.process(concurrency, asBullProcessor(process)).catch(onStopped);
+    queue.on('failed', logFailure);
+    // A job whose worker died: Bull hands it to a live worker, which is worth a line.
+    queue.on('stalled', (job: Job) => log.info(`${queue.name} job ${String(job.id)} stalled; it will run again`));
+    queue.on('error', (error: Error) => log.error(`${queue.name} error`, error));
   }
 
   /**
@@ -93,9 +134,7 @@ export class Queues {
     if (queues.length === 0) return this.closing ?? Promise.resolve();
     this.file = undefined;
     this.user = undefined;
-    this.closing = Promise.all(queues.map((queue) => queue.close()))
-      .then(() => undefined)
-      .catch((error: unknown) => log.error('closing the queues failed', error));
+    this.closing = Promise.all(queues.map((queue) => queue.close())).then(() => undefined);
     return this.closing;
   }
 }

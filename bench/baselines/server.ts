@@ -10,7 +10,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ObjectId } from 'mongodb';
-import { dbClient, toObjectId, type FileDoc, type UserDoc } from '../../utils/db';
+import { dbClient, type FileDoc, type UserDoc } from '../../utils/db';
+import { parseObjectId as toObjectId } from '../../utils/files/input';
 import { redisClient } from '../../utils/redis';
 
 export interface BaselineOptions {

@@ -1,11 +1,11 @@
 import type { ObjectId } from 'mongodb';
-import type { Child } from './processes';
+import type { AppProcess } from '../../scripts/lib/processes';
 
 /** Everything a scenario needs: where both servers are, who is logged in, and how long to run. */
 export interface BenchContext {
   quick: boolean;
-  ours: { url: string; server: Child; worker: Child };
-  baseline: { url: string; server: Child };
+  ours: { url: string; server: AppProcess; worker: AppProcess };
+  baseline: { url: string; server: AppProcess };
   /** A logged-in user who owns all seeded data. */
   token: string;
   userId: ObjectId;

@@ -1,79 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { AppProcess, type ProcessOptions } from '../../scripts/lib/processes';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+const started: AppProcess[] = [];
 
-const STOP_GRACE_MS = 10_000;
-
-/** A process the bench started; everything it prints goes to its own log file. */
-export class Child {
-  readonly exited: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    private readonly proc: ChildProcess,
-    readonly logPath: string,
-  ) {
-    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-  }
-
-  get pid(): number {
-    if (this.proc.pid === undefined) throw new Error(`${this.name} has no pid`);
-    return this.proc.pid;
-  }
-
-  get running(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-
-  /** SIGTERM, so the server and worker run their own shutdown; SIGKILL if that hangs. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), STOP_GRACE_MS);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-const started: Child[] = [];
-
-/** Runs a TypeScript entry point of the bench itself; type checking is `npm run typecheck`'s job. */
-export function startTsChild(name: string, entry: string, args: string[], logDir: string): Child {
-  return startChild(name, process.execPath, ['-r', 'ts-node/register/transpile-only', entry, ...args], process.env, logDir);
-}
-
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Child {
-  const logPath = path.join(logDir, `${name}.log`);
-  const log = createWriteStream(logPath);
-  const proc = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.pipe(log, { end: false });
-  proc.stderr?.pipe(log, { end: false });
-  const child = new Child(name, proc, logPath);
-  void child.exited.then(() => log.end());
+/** A process of the bench's; everything it prints goes to `<logDir>/<name>.log`. */
+export function startLogged(name: string, entry: string, logDir: string, options: Omit<ProcessOptions, 'logPath'>): AppProcess {
+  const child = new AppProcess(entry, { ...options, logPath: path.join(logDir, `${name}.log`) });
   started.push(child);
   return child;
 }
 
-/** Stops, in reverse order of start, every child still running. */
-export async function stopChildren(): Promise<void> {
+/** Stops, in reverse order of start, every process still running. */
+export async function stopStarted(): Promise<void> {
   for (const child of started.splice(0).reverse()) await child.stop();
-}
-
-/** Polls `url` until it answers at all; fails early if the process has died. */
-export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!child.running) throw new Error(`${child.name} exited while starting; see ${child.logPath}`);
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`${child.name} did not answer at ${url} within ${timeoutMs / 1000} s; see ${child.logPath}`);
 }
 
 export interface Memory {

@@ -22,7 +22,7 @@ export interface RunnerResult {
 }
 
 async function loadImpl(impl: RunnerOptions['impl']): Promise<(localPath: string) => Promise<void>> {
-  if (impl === 'ours') return (await import('../../utils/thumbnails')).makeThumbnails;
+  if (impl === 'ours') return (await import('../../utils/jobs/thumbnails')).makeThumbnails;
   return (await import('../baselines/imageThumbnail')).imageThumbnailThree;
 }
 

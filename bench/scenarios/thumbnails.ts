@@ -4,7 +4,7 @@ import { uploadFile } from '../lib/api';
 import { authHeaders, type BenchContext } from '../lib/context';
 import { writeImage } from '../lib/data';
 import { send } from '../lib/http';
-import { startTsChild } from '../lib/processes';
+import { startLogged } from '../lib/processes';
 import { fixed, percentile, ratioOf, type Row, type Table } from '../lib/report';
 import type { RunnerOptions, RunnerResult } from '../lib/thumbnailRunner';
 
@@ -30,12 +30,12 @@ async function runThumbnailer(context: BenchContext, impl: RunnerOptions['impl']
     concurrency: CONCURRENCY,
     resultPath: path.join(workDir, 'result.json'),
   };
-  const child = startTsChild(`thumbnails-${impl}`, path.join(__dirname, '..', 'lib', 'thumbnailRunner.ts'), [JSON.stringify(options)], context.logDir);
+  const child = startLogged(`thumbnails-${impl}`, 'bench/lib/thumbnailRunner', context.logDir, { env: {}, args: [JSON.stringify(options)] });
   await child.exited;
   try {
     return JSON.parse(readFileSync(options.resultPath, 'utf8')) as RunnerResult;
   } catch {
-    throw new Error(`the ${impl} thumbnail run failed; see ${child.logPath}`);
+    throw new Error(`the ${impl} thumbnail run failed:\n${child.output.slice(-2000)}`);
   }
 }
 

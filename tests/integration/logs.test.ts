@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import Queue from 'bull';
+import { expect } from 'chai';
+import { sleep } from '../../scripts/lib/wait';
+import { processFileJob } from '../../utils/jobs/processors';
+import { queues, type FileJobData } from '../../utils/queues';
+import { base64, captureOutput, createUser, harness, upload, uploadRaw, waitFor, type PublicFileBody } from '../support';
+
+describe('what the service logs', () => {
+  it('logs one line, and no stack trace, when a client goes away mid-download', async () => {
+    const user = await createUser();
+    const uploaded = await uploadRaw(user.token, { name: 'big.bin', type: 'file' }, randomBytes(16 * 1024 * 1024));
+    const { id } = uploaded.body as PublicFileBody;
+    const lines = await captureOutput(async () => {
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(`${harness().baseUrl}/files/${id}/data`, { headers: { 'X-Token': user.token } }, (response) => {
+          response.once('data', () => {
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve() : reject(error)));
+      });
+      // Time for the server to notice, and for a second line to show, were there one.
+      await sleep(300);
+    });
+    const relevant = lines.filter((line) => line.includes(`/files/${id}/data`) || /^\s+at /.test(line) || /Error/.test(line));
+    expect(relevant).to.have.length(1);
+    expect(relevant[0]).to.match(/client went away/);
+  });
+
+  it('logs a job that can never succeed once, as discarded, not as an attempt of several', async () => {
+    const user = await createUser();
+    const image = await upload(user.token, { name: 'broken.png', type: 'image', data: base64(randomBytes(2048)) });
+    const queue = new Queue<FileJobData>(`discard-test-${randomBytes(6).toString('hex')}`, harness().services.redisUrl);
+    try {
+      const lines = await captureOutput(async () => {
+        queues.consume(queue, 1, processFileJob, () => undefined);
+        const job = await queue.add({ fileId: image.id, userId: image.userId }, { attempts: 4, backoff: { type: 'fixed', delay: 50 }, removeOnFail: false });
+        await waitFor('the job to fail', async () => ((await job.isFailed()) ? true : undefined), 15_000, 20);
+        // Time for a retry to show, were there one.
+        await sleep(300);
+      });
+      const about = lines.filter((line) => line.includes(queue.name));
+      expect(about).to.have.length(1);
+      expect(about[0]).to.match(/discarded: Cannot decode image/);
+      expect(about[0]).not.to.match(/attempt/);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startServices } from '../../scripts/lib/services';
+import { closeServer, startServer } from '../../server';
+import { closeClients, connectClients } from '../../utils/clients';
+import { loadConfig, useConfig } from '../../utils/config';
+import { dbClient } from '../../utils/db';
+import { harness, setHarness } from './harness';
+
+/**
+ * Mocha global fixtures for the integration tier: real services started once (or the ones
+ * TEST_DB_URL / TEST_REDIS_URL name), the app in-process on a free port, and a private
+ * database and folder for this run.
+ */
+export async function mochaGlobalSetup(): Promise<void> {
+  const services = await startServices({ prefix: 'TEST_' });
+  const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-test-'));
+  const env = {
+    DB_URL: services.dbUrl,
+    // A fresh database per run, so a shared TEST_DB_URL never mixes runs.
+    DB_DATABASE: `files_manager_test_${randomBytes(4).toString('hex')}`,
+    REDIS_URL: services.redisUrl,
+    FOLDER_PATH: folderPath,
+  };
+  useConfig(loadConfig(env));
+  await connectClients();
+  const server = await startServer(0);
+  const { port } = server.address() as AddressInfo;
+  setHarness({ baseUrl: `http://127.0.0.1:${port}`, server, services, folderPath, env });
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  const { server, services, folderPath } = harness();
+  await closeServer(server);
+  if (dbClient.isAlive()) await dbClient.database.dropDatabase().catch(() => undefined);
+  await closeClients();
+  await services.stop();
+  rmSync(folderPath, { recursive: true, force: true });
+  setHarness(undefined);
+}

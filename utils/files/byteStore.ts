@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { payloadTooLarge } from '../errors';
+
+/**
+ * The byte store's interface: one per kind of store (utils/files/localStore.ts, the local
+ * disk; utils/files/s3Store.ts, an S3 bucket), chosen once at start by utils/files/storage.ts.
+ * Thumbnails are stored beside their original under `<key>_<width>`.
+ */
+
+export type StorageDriver = 'local' | 's3';
+
+/** Inclusive byte offsets, as in Content-Range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredBytes {
+  size: number;
+  sha256: string;
+}
+
+export interface ObjectStat {
+  size: number;
+  modified: Date;
+}
+
+export interface ObjectEntry extends ObjectStat {
+  key: string;
+}
+
+export interface WriteOptions {
+  /** Past this many bytes the write fails with 413 and leaves nothing. */
+  maxBytes: number;
+}
+
+export interface ByteStore {
+  readonly driver: StorageDriver;
+  /** A key no object has yet, for a new upload. */
+  newKey(): string;
+  /** Checks the folder or bucket is usable; throws an Error naming what is wrong. */
+  prepare(): Promise<void>;
+  /**
+   * Streams `source` into `key`, which appears whole or not at all, counting and hashing on
+   * the way. When `source` fails or the limit is passed, nothing is left behind.
+   */
+  write(key: string, source: Readable, options: WriteOptions): Promise<StoredBytes>;
+  /** The bytes of `key`, or only `range` of them; rejects with MissingObjectError when absent. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<ObjectStat | null>;
+  /** Keys that do not exist are fine. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Every complete object, streamed, for the consistency checker and the sweep. */
+  list(): AsyncIterable<ObjectEntry>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+export class MissingObjectError extends Error {
+  override name = 'MissingObjectError';
+}
+
+export const THUMBNAIL_WIDTHS = [500, 250, 100] as const;
+export type ThumbnailWidth = (typeof THUMBNAIL_WIDTHS)[number];
+
+export function thumbnailKey(key: string, width: ThumbnailWidth): string {
+  return `${key}_${width}`;
+}
+
+/** The original and its thumbnails. */
+export function allKeys(key: string): string[] {
+  return [key, ...THUMBNAIL_WIDTHS.map((width) => thumbnailKey(key, width))];
+}
+
+/**
+ * Counts and hashes what flows through, and fails with 413 past `maxBytes` before the
+ * excess is passed on.
+ */
+export function meter(maxBytes: number): { stream: Transform; result: () => StoredBytes } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        callback(payloadTooLarge());
+        return;
+      }
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ size, sha256: hash.digest('hex') }) };
+}

@@ -1,0 +1,162 @@
+import { ObjectId } from 'mongodb';
+import { z } from 'zod';
+import { FILE_TYPES, type FileType } from '../db';
+import { badRequest, type HttpError } from '../errors';
+import { fieldsOf, validate } from '../validate';
+import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from './byteStore';
+
+/**
+ * Raw request values (JSON bodies, multipart fields, query strings) turned into typed ones.
+ * The controllers call these; nothing below them sees an unchecked value. The schemas are
+ * also what the OpenAPI document is generated from.
+ */
+
+export const PAGE_SIZE = 20;
+/** What every common file system accepts for one name. */
+export const MAX_NAME_BYTES = 255;
+
+/** A folder to put something in: the root, an id to look up, or a value that names no folder at all. */
+export type ParentRef = { kind: 'root' } | { kind: 'folder'; id: ObjectId } | { kind: 'none' };
+
+/** A value whose error the contract orders after checks that need the database. */
+export type Deferred<T> = { ok: true; value: T } | { ok: false; error: HttpError };
+
+export const FileName = z
+  .string({ error: 'Missing name' })
+  .min(1, { error: 'Missing name' })
+  // Control characters (NUL included) break headers and terminals; longer names break file systems.
+  .refine((name) => Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES && !/\p{Cc}/u.test(name), { error: 'Invalid name' })
+  .meta({ description: `1 to ${MAX_NAME_BYTES} UTF-8 bytes, no control characters` });
+
+export const FileTypeInput = z.enum(FILE_TYPES, { error: 'Missing type' });
+
+export const ParentIdInput = z
+  .union([z.literal(0), z.string(), z.null()])
+  .meta({ description: 'A folder id; absent, 0, "0", "" or null for the root' });
+
+export const IsPublicInput = z
+  .union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', 'false', '1', '0'])])
+  .meta({ description: 'true, false, "true", "false", 1, 0, "1" or "0"; absent or null means false' });
+
+export const ObjectIdText = z.string().regex(/^[0-9a-fA-F]{24}$/);
+
+/** The fields every upload form carries, checked in the contract's order. */
+export const UploadFields = z.object({ name: FileName, type: FileTypeInput });
+
+export const UploadQuery = UploadFields.extend({ parentId: ParentIdInput.optional(), isPublic: IsPublicInput.optional() });
+
+export const UploadJson = UploadQuery.extend({
+  data: z.string().meta({ contentEncoding: 'base64', description: 'The content, base64; required unless type is folder' }).nullable().optional(),
+});
+
+export const UploadMultipart = UploadQuery.extend({
+  file: z.string().meta({ format: 'binary', description: 'One file part; its filename is the name when no name field is sent' }).optional(),
+});
+
+export const FileChangesBody = z.strictObject({
+  name: z.string().optional(),
+  parentId: ParentIdInput.optional(),
+  isPublic: IsPublicInput.optional(),
+});
+
+export const ThumbnailSize = z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]], { error: 'Invalid size' });
+
+export interface UploadMetadata {
+  name: string;
+  type: FileType;
+  parent: ParentRef;
+  isPublic: Deferred<boolean>;
+}
+
+export interface FileChanges {
+  name?: string;
+  parent?: ParentRef;
+  isPublic?: boolean;
+}
+
+/** A 24-digit hex id; anything else names no document. */
+export function parseObjectId(value: unknown): ObjectId | null {
+  return ObjectIdText.safeParse(value).success ? new ObjectId(value as string) : null;
+}
+
+export function parseParentRef(value: unknown): ParentRef {
+  if (value === undefined || value === null || value === 0 || value === '0' || value === '') return { kind: 'root' };
+  const id = parseObjectId(value);
+  return id === null ? { kind: 'none' } : { kind: 'folder', id };
+}
+
+/** Reads one of the values IsPublicInput accepts. */
+function isTrue(flag: z.output<typeof IsPublicInput>): boolean {
+  return flag === true || flag === 1 || flag === 'true' || flag === '1';
+}
+
+/** Values a client means as true or false; anything else is answered, not guessed. */
+export function parseIsPublic(value: unknown): Deferred<boolean> {
+  if (value === undefined || value === null) return { ok: true, value: false };
+  const flag = IsPublicInput.safeParse(value);
+  return flag.success ? { ok: true, value: isTrue(flag.data) } : { ok: false, error: badRequest('Invalid isPublic') };
+}
+
+/**
+ * Name, type, then "Missing data" for a non-folder without content: the contract's first
+ * checks. The parent and isPublic are parsed but judged later, after the database has spoken.
+ */
+export function parseUploadMetadata(fields: Record<string, unknown>, hasContent: boolean): UploadMetadata {
+  const { name, type } = validate(UploadFields, fields);
+  if (type !== 'folder' && !hasContent) throw badRequest('Missing data');
+  return { name, type, parent: parseParentRef(fields.parentId), isPublic: parseIsPublic(fields.isPublic) };
+}
+
+/**
+ * The alphabet and the padding only; lengths are checked apart. A regex that also counted
+ * quads, `(?:x{4})*`, backtracks per quad and overflows V8's stack from about 4 MiB of data.
+ */
+const BASE64_CHARS = /^[A-Za-z0-9+/]*(={0,2})$/;
+
+/** Padded input comes in whole quads; unpadded input may end in 2 or 3 characters, never 1. */
+function isBase64(text: string): boolean {
+  const padding = BASE64_CHARS.exec(text)?.[1];
+  if (padding === undefined) return false;
+  return padding.length > 0 ? text.length % 4 === 0 : text.length % 4 !== 1;
+}
+
+/** Standard base64, padding optional, line breaks and spaces ignored (MIME-style input). */
+export function decodeBase64(data: unknown): Buffer {
+  if (typeof data !== 'string') throw badRequest('Invalid data');
+  const compact = /\s/.test(data) ? data.replace(/\s+/g, '') : data;
+  if (!isBase64(compact)) throw badRequest('Invalid data');
+  return Buffer.from(compact, 'base64');
+}
+
+/** Page numbers are integers from 0; anything else is page 0. */
+export function parsePage(value: unknown): number {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return 0;
+  const page = Number(value);
+  return Number.isSafeInteger(page * PAGE_SIZE) ? page : 0;
+}
+
+export function parseThumbnailWidth(value: unknown): ThumbnailWidth | undefined {
+  if (value === undefined) return undefined;
+  return Number(validate(ThumbnailSize, value)) as ThumbnailWidth;
+}
+
+/**
+ * `PATCH /files/:id`: unknown fields and wrong types are named in one answer; then the
+ * name's own rules, as on upload.
+ */
+export function parseFileChanges(body: unknown): FileChanges {
+  if (body !== undefined && fieldsOf(body) !== body) throw badRequest('Expected a JSON object');
+  const result = FileChangesBody.safeParse(body ?? {});
+  if (!result.success) {
+    const unknown = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
+    const invalid = result.error.issues.filter((issue) => issue.code !== 'unrecognized_keys').map((issue) => String(issue.path[0]));
+    const parts = [unknown.length > 0 ? `Unknown fields: ${unknown.join(', ')}` : '', invalid.length > 0 ? `Invalid fields: ${invalid.join(', ')}` : ''];
+    throw badRequest(parts.filter(Boolean).join('; '));
+  }
+  const { name, parentId, isPublic } = result.data;
+  const changes: FileChanges = {};
+  if (name !== undefined) changes.name = validate(FileName, name);
+  if ('parentId' in result.data) changes.parent = parseParentRef(parentId);
+  if (isPublic !== undefined) changes.isPublic = isTrue(isPublic);
+  return changes;
+}

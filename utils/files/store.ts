@@ -1,0 +1,83 @@
+import { ObjectId, type FindCursor, type Filter } from 'mongodb';
+import { dbClient, type FileDoc, type StoredParentId } from '../db';
+
+/**
+ * The only module that queries the `files` collection.
+ *
+ * FerretDB on SQLite answers only `_id` equality from an index and scans for anything else,
+ * `{_id, userId}` included; so a file is always looked up by `_id` alone and its owner
+ * compared here. Same answers as a compound filter, about 12x faster there.
+ */
+
+/** The chunk size for `$in` lists and batched deletes, so deep or wide trees never build one huge query. */
+export const BATCH = 500;
+
+export function chunks<T>(items: readonly T[], size = BATCH): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+export const ROOT = 0;
+
+export async function findFile(id: ObjectId): Promise<FileDoc | null> {
+  return dbClient.files.findOne({ _id: id });
+}
+
+/** The file with this id if `owner` owns it, else null. */
+export async function findOwnedFile(owner: ObjectId, id: ObjectId): Promise<FileDoc | null> {
+  const file = await findFile(id);
+  return file !== null && file.userId.equals(owner) ? file : null;
+}
+
+export async function fileExists(id: ObjectId): Promise<boolean> {
+  return (await dbClient.files.countDocuments({ _id: id }, { limit: 1 })) > 0;
+}
+
+/** Stored parent values that mean "this folder": the root as 0 or "0", a folder as ObjectId or hex. */
+export function parentForms(folder: ObjectId | typeof ROOT): StoredParentId[] {
+  return folder === ROOT ? [ROOT, '0'] : [folder, folder.toHexString()];
+}
+
+/** One page of a folder's children, by `_id`, with an aggregation pipeline as the contract asks. */
+export async function listChildren(owner: ObjectId, folder: ObjectId | typeof ROOT, skip: number, limit: number): Promise<FileDoc[]> {
+  const match: Filter<FileDoc> = { userId: owner, parentId: { $in: parentForms(folder) } };
+  return dbClient.files.aggregate<FileDoc>([{ $match: match }, { $sort: { _id: 1 } }, { $skip: skip }, { $limit: limit }]).toArray();
+}
+
+export type TreeEntry = Pick<FileDoc, '_id' | 'type' | 'localPath'>;
+
+/** The children of any of `folders`, in both stored forms of their ids. */
+export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]): Promise<TreeEntry[]> {
+  return dbClient.files
+    .find<TreeEntry>(
+      { userId: owner, parentId: { $in: folders.flatMap((id) => parentForms(id)) } },
+      { projection: { _id: 1, type: 1, localPath: 1 } },
+    )
+    .toArray();
+}
+
+export async function insertFile(file: Omit<FileDoc, '_id'>): Promise<FileDoc> {
+  const { insertedId } = await dbClient.files.insertOne(file as FileDoc);
+  return { ...file, _id: insertedId };
+}
+
+export type FileUpdate = Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId'>>;
+
+/** Applies `changes` by `_id` (owners never change); false when the file is gone. */
+export async function updateFile(id: ObjectId, changes: FileUpdate): Promise<boolean> {
+  const { matchedCount } = await dbClient.files.updateOne({ _id: id }, { $set: changes });
+  return matchedCount > 0;
+}
+
+export async function deleteFiles(owner: ObjectId, ids: readonly ObjectId[]): Promise<void> {
+  for (const batch of chunks(ids)) await dbClient.files.deleteMany({ _id: { $in: batch }, userId: owner });
+}
+
+/** Every image with its owner and bytes, streamed in batches whatever their number. */
+export function findImages(): FindCursor<Pick<FileDoc, '_id' | 'userId' | 'localPath'>> {
+  return dbClient.files.find<Pick<FileDoc, '_id' | 'userId' | 'localPath'>>(
+    { type: 'image' },
+    { projection: { _id: 1, userId: 1, localPath: 1 }, batchSize: BATCH },
+  );
+}

@@ -1,0 +1,45 @@
+import type { UserDoc } from '../db';
+import { config } from '../config';
+import { badRequest } from '../errors';
+import { hashPassword } from '../auth/passwords';
+import { reserveSignup } from '../auth/throttle';
+import { queues } from '../queues';
+import { emailTaken, insertUser } from './store';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+}
+
+export function toPublicUser(user: UserDoc): PublicUser {
+  return { id: user._id.toHexString(), email: user.email };
+}
+
+export interface SignUp {
+  email: string;
+  password: string;
+}
+
+/**
+ * Creates the account and queues its welcome job. "Already exist" is answered before the
+ * address's sign-up allowance is looked at, and only a created account uses it up.
+ */
+export async function signUp({ email, password }: SignUp, address: string): Promise<PublicUser> {
+  const alreadyExist = () => badRequest('Already exist');
+  // The unique index decides races; this read only spares the hashing work in the common case.
+  if (await emailTaken(email)) throw alreadyExist();
+  const slot = await reserveSignup(address);
+  let userId;
+  try {
+    userId = await insertUser(email, await hashPassword(password, config().passwordHash));
+  } catch (error) {
+    await slot.giveBack().catch(() => undefined);
+    throw error;
+  }
+  if (userId === null) {
+    await slot.giveBack();
+    throw alreadyExist();
+  }
+  await queues.enqueueWelcome(userId.toHexString());
+  return { id: userId.toHexString(), email };
+}
