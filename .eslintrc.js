@@ -3,7 +3,7 @@ module.exports = {
   root: true,
   parser: '@typescript-eslint/parser',
   parserOptions: {
-    project: './tsconfig.json',
+    project: ['./tsconfig.json', './web/tsconfig.json'],
     tsconfigRootDir: __dirname,
   },
   plugins: ['@typescript-eslint'],
@@ -33,6 +33,11 @@ module.exports = {
           },
         ],
       },
+    },
+    {
+      // The browser app: DOM globals, no Node.
+      files: ['web/**/*.ts'],
+      env: { browser: true, node: false },
     },
     {
       files: ['tests/**/*.ts'],

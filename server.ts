@@ -5,6 +5,7 @@ import { createRouter } from './routes';
 import { answerClientError } from './routes/clientErrors';
 import { errorHandler, forwardedForWarning, unknownRoute } from './routes/middleware';
 import { securityHeaders } from './routes/securityHeaders';
+import { createWebRouter } from './routes/web';
 import { closeClients, connectClients } from './utils/clients';
 import { config } from './utils/config';
 import { runMain, stopOnSignals } from './utils/lifecycle';
@@ -17,6 +18,7 @@ export function createApp(): Express {
   app.set('trust proxy', config().trustProxy);
   app.use(securityHeaders);
   app.use(forwardedForWarning());
+  app.use(createWebRouter());
   app.use(createRouter(config().uploadMaxBytes));
   app.use(unknownRoute);
   app.use(errorHandler);

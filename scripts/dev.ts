@@ -8,6 +8,7 @@ import { watch } from 'node:fs';
 import path from 'node:path';
 import { publishDevServices, withdrawDevServices } from './lib/devServices';
 import { AppProcess, ROOT } from './lib/processes';
+import { buildWeb } from './lib/webBuild';
 import { startServices } from './lib/services';
 import { sleep } from './lib/wait';
 
@@ -18,7 +19,18 @@ const RESTART_DEBOUNCE_MS = 300;
 const CRASH_BACKOFF_MS = [500, 1000, 2000, 5000];
 const IGNORED = /^(node_modules|\.cache|\.git|dist|tests|bench|web)\b/;
 
+/** tsc has printed what is wrong; the API keeps running with the last good build. */
+function rebuildWeb(): void {
+  try {
+    buildWeb();
+  } catch {
+    console.error('dev: the web app did not compile');
+  }
+}
+
 async function main(): Promise<void> {
+  // So http://localhost:PORT/ serves the browser app; changes under web/src rebuild it.
+  rebuildWeb();
   const services = await startServices({ prefix: '', dataDir: path.join(ROOT, '.cache', 'dev-data') });
   const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const env = { ...inherited, DB_URL: services.dbUrl, REDIS_URL: services.redisUrl };
@@ -52,8 +64,16 @@ async function main(): Promise<void> {
   };
 
   let timer: NodeJS.Timeout | undefined;
+  let webTimer: NodeJS.Timeout | undefined;
   const watcher = watch(ROOT, { recursive: true }, (_event, file) => {
-    if (file === null || !file.endsWith('.ts') || IGNORED.test(file)) return;
+    if (file === null || !file.endsWith('.ts')) return;
+    // The browser app is compiled apart and served as files: a change there needs no restart.
+    if (file.startsWith(path.join('web', 'src'))) {
+      clearTimeout(webTimer);
+      webTimer = setTimeout(rebuildWeb, RESTART_DEBOUNCE_MS);
+      return;
+    }
+    if (IGNORED.test(file)) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       console.log(`dev: ${file} changed, restarting`);

@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function onPath(command: string): string | undefined {
+export function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, command);
     if (dir !== '' && existsSync(candidate)) return candidate;

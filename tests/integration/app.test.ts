@@ -35,7 +35,8 @@ describe('GET /stats', () => {
 
 describe('unknown routes', () => {
   const cases: [string, string][] = [
-    ['GET', '/'],
+    // GET / is the browser app (tests/browser/app.test.ts); other methods on it stay unknown.
+    ['POST', '/'],
     ['GET', '/nothing-here'],
     ['POST', '/status'],
     ['DELETE', '/users'],

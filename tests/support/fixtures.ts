@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices } from '../../scripts/lib/services';
+import { buildWebIfStale } from '../../scripts/lib/webBuild';
 import { closeServer, startServer } from '../../server';
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
@@ -16,6 +17,8 @@ import { harness, setHarness } from './harness';
  * database and folder for this run.
  */
 export async function mochaGlobalSetup(): Promise<void> {
+  // The app serves web/dist; the browser tests must drive the current sources.
+  buildWebIfStale();
   const services = await startServices({ prefix: 'TEST_' });
   const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-test-'));
   const env = {

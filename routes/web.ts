@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import express, { Router, type Response } from 'express';
+
+/**
+ * The browser app's own policy. The API's `default-src 'none'` would stop the page from loading
+ * its script and styles; this one allows exactly those from this origin, images from blob:
+ * (thumbnails and previews fetched with the token) and requests to this origin only.
+ */
+export const WEB_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export const NOT_BUILT_MESSAGE = 'Web app not built: run npm run build:web';
+
+/** web/ next to the sources under ts-node, two levels up from dist/routes/ once compiled. */
+function findWebRoot(): string {
+  const candidates = [path.resolve(__dirname, '..', 'web'), path.resolve(__dirname, '..', '..', 'web')];
+  return candidates.find((candidate) => existsSync(path.join(candidate, 'index.html'))) ?? (candidates[0] as string);
+}
+
+function setWebHeaders(res: Response): void {
+  res.set({
+    'Content-Security-Policy': WEB_CSP,
+    // Revalidate every time (ETag / Last-Modified make that cheap), so a rebuild shows at once.
+    'Cache-Control': 'no-cache',
+  });
+}
+
+/** Serves the browser app: `/` is web/index.html, `/assets/*` its stylesheet and compiled modules. */
+export function createWebRouter(webRoot: string = findWebRoot()): Router {
+  const distDir = path.join(webRoot, 'dist');
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    const built = await access(path.join(distDir, 'main.js')).then(
+      () => true,
+      () => false,
+    );
+    if (!built) {
+      res.status(503).json({ error: NOT_BUILT_MESSAGE });
+      return;
+    }
+    setWebHeaders(res);
+    res.sendFile(path.join(webRoot, 'index.html'));
+  });
+
+  router.get('/assets/app.css', (_req, res) => {
+    setWebHeaders(res);
+    res.sendFile(path.join(webRoot, 'app.css'));
+  });
+
+  // Only the compiled modules: web/src, tsconfig.json and the like are never served.
+  router.use(
+    '/assets',
+    express.static(distDir, {
+      index: false,
+      redirect: false,
+      dotfiles: 'ignore',
+      setHeaders: (res) => setWebHeaders(res),
+    }),
+  );
+  return router;
+}

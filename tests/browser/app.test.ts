@@ -1,0 +1,501 @@
+/**
+ * The browser app driven in Debian's Chromium, as a person would use it: every element is found
+ * by its role and accessible name. The thumbnail worker runs as a real child process.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import express from 'express';
+import { chromium, type BrowserContext, type Download, type Locator, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes';
+import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
+import { waitUntil } from '../../scripts/lib/wait';
+import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
+import { api, createUser, harness, uniqueEmail } from '../support';
+
+const UI_TIMEOUT_MS = 15_000;
+const THUMBNAIL_TIMEOUT_MS = 90_000;
+const TOKEN_KEY = 'filesManager.token';
+
+/** A picture worth looking at in the screenshots: a sky gradient with a sun. */
+async function makePhoto(width = 640, height = 400): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const offset = (y * width + x) * 3;
+      const sun = Math.hypot(x - width * 0.7, y - height * 0.35) < height * 0.13;
+      const t = y / height;
+      pixels[offset] = sun ? 255 : Math.round(60 + 180 * t);
+      pixels[offset + 1] = sun ? 214 : Math.round(120 + 60 * t);
+      pixels[offset + 2] = sun ? 90 : Math.round(220 - 90 * t);
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+function files(page: Page): Locator {
+  return page.getByRole('list', { name: 'Files', exact: true });
+}
+
+function item(page: Page, name: string): Locator {
+  return files(page).getByRole('listitem', { name, exact: true });
+}
+
+function dialog(page: Page): Locator {
+  return page.getByRole('dialog');
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOTS_DIR;
+  if (dir === undefined || dir === '') return;
+  mkdirSync(path.resolve(dir), { recursive: true });
+  await page.screenshot({ path: path.resolve(dir, `${name}.png`), animations: 'disabled' });
+}
+
+async function expectVisible(locator: Locator, timeout = UI_TIMEOUT_MS): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout });
+}
+
+async function expectGone(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+}
+
+/** The width of the picture an <img> decoded; 0 until it has. */
+async function naturalWidth(img: Locator): Promise<number> {
+  // Serialized into the page: the cast only tells TypeScript, whose lib here has no DOM, what an <img> has.
+  return img.evaluate((element) => {
+    const picture = element as unknown as { complete: boolean; naturalWidth: number };
+    return picture.complete ? picture.naturalWidth : 0;
+  });
+}
+
+async function storedToken(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>(`sessionStorage.getItem(${JSON.stringify(TOKEN_KEY)})`);
+}
+
+async function logIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
+}
+
+async function downloaded(page: Page, click: () => Promise<void>): Promise<{ download: Download; bytes: Buffer }> {
+  const pending = page.waitForEvent('download', { timeout: UI_TIMEOUT_MS });
+  await click();
+  const download = await pending;
+  const file = await download.path();
+  return { download, bytes: readFileSync(file) };
+}
+
+/** Waits for `text` in the locator's element; the error says what was there instead. */
+async function waitForText(locator: Locator, text: string): Promise<void> {
+  let seen = '';
+  try {
+    await waitUntil(
+      `"${text}" to show`,
+      async () => {
+        seen = (await locator.allTextContents()).join(' | ');
+        return seen.includes(text);
+      },
+      UI_TIMEOUT_MS,
+      100,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the text was "${seen}"`);
+  }
+}
+
+describe('browser app', function () {
+  this.timeout(240_000);
+  let worker: AppProcess | undefined;
+  let context: BrowserContext | undefined;
+  let userDataDir: string | undefined;
+  let page: Page;
+  let problems: string[];
+
+  before(async function () {
+    const executablePath = chromiumPath();
+    worker = await startWorkerProcess({ env: harness().env });
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      baseURL: harness().baseUrl,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 860 },
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness().baseUrl });
+  });
+
+  after(async function () {
+    await context?.close();
+    await worker?.kill();
+    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async function () {
+    if (context === undefined) throw new Error('no browser');
+    page = await context.newPage();
+    problems = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) problems.push(`CSP: ${message.text()}`);
+    });
+  });
+
+  afterEach(async function () {
+    await page.close();
+    expect(problems, 'script errors or CSP violations in the page').to.deep.equal([]);
+  });
+
+  it('takes a user from sign-up to logout: folders, uploads, thumbnails, previews, downloads, sharing, rename, move, delete', async function () {
+    const email = uniqueEmail();
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    const text = Buffer.from('Day 1: arrived.\nDay 2: <b>beach</b> & sun.\n');
+    const photo = await makePhoto();
+    const binary = randomBytes(48 * 1024);
+
+    await page.goto('/');
+    await expectVisible(page.getByLabel('Email'));
+    await screenshot(page, '01-login');
+
+    // Sign up, then log in.
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+    await waitForText(page.locator('#auth-status'), 'Account created');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
+    await expectVisible(page.getByRole('banner').getByText(email));
+    const token = await storedToken(page);
+    expect(token).to.be.a('string').and.not.equal('');
+    expect(await page.evaluate<number>('localStorage.length')).to.equal(0);
+    expect(page.url()).to.not.include(token);
+
+    // A folder, opened.
+    await page.getByRole('button', { name: 'New folder', exact: true }).click();
+    await dialog(page).getByLabel('Folder name').fill('Holidays');
+    await dialog(page).getByRole('button', { name: 'Create', exact: true }).click();
+    await expectVisible(item(page, 'Holidays'));
+    await item(page, 'Holidays').getByRole('button', { name: 'Holidays', exact: true }).click();
+    const breadcrumbs = page.getByRole('navigation', { name: 'Breadcrumbs' });
+    await expectVisible(breadcrumbs.getByRole('button', { name: 'My files', exact: true }));
+    await expectVisible(page.getByRole('heading', { name: 'Holidays', exact: true }));
+
+    // Three files at once through the file picker, each with its progress bar.
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await (
+      await chooser
+    ).setFiles([
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: text },
+      { name: 'photo.png', mimeType: 'image/png', buffer: photo },
+      { name: 'data.bin', mimeType: 'application/octet-stream', buffer: binary },
+    ]);
+    const uploads = page.getByRole('list', { name: 'Uploads', exact: true });
+    for (const name of ['notes.txt', 'photo.png', 'data.bin']) {
+      const bar = uploads.getByRole('progressbar', { name: `Upload of ${name}`, exact: true });
+      await expectVisible(bar);
+      await waitUntil(`the upload of ${name} to finish`, async () => (await bar.getAttribute('value')) === (await bar.getAttribute('max')), UI_TIMEOUT_MS);
+    }
+    await waitUntil('three finished uploads', async () => (await uploads.getByText('Uploaded', { exact: true }).count()) === 3, UI_TIMEOUT_MS);
+    for (const name of ['notes.txt', 'photo.png', 'data.bin']) await expectVisible(item(page, name));
+    await screenshot(page, '02-uploads-done');
+
+    // The worker's thumbnail replaces the placeholder.
+    const thumbnail = item(page, 'photo.png').getByRole('img', { name: 'Thumbnail of photo.png', exact: true });
+    await expectVisible(thumbnail, THUMBNAIL_TIMEOUT_MS);
+    expect(await thumbnail.getAttribute('src')).to.match(/^blob:/);
+    await waitUntil('the thumbnail to decode', async () => (await naturalWidth(thumbnail)) === 250, UI_TIMEOUT_MS);
+    await page.getByRole('button', { name: 'Clear finished', exact: true }).click();
+    await screenshot(page, '03-folder-with-thumbnail');
+
+    // Image preview in the page.
+    await item(page, 'photo.png').getByRole('button', { name: 'photo.png', exact: true }).click();
+    const preview = page.getByRole('dialog', { name: 'photo.png' });
+    const big = preview.getByRole('img', { name: 'photo.png', exact: true });
+    await expectVisible(big);
+    expect(await big.getAttribute('src')).to.match(/^blob:/);
+    await waitUntil('the preview to decode', async () => (await naturalWidth(big)) === 640, UI_TIMEOUT_MS);
+    await screenshot(page, '04-image-preview');
+    await preview.getByRole('button', { name: 'Close', exact: true }).click();
+    await expectGone(preview);
+
+    // Text preview: shown as text, the markup in it stays text.
+    await item(page, 'notes.txt').getByRole('button', { name: 'notes.txt', exact: true }).click();
+    const textPreview = page.getByRole('dialog', { name: 'notes.txt' });
+    const contents = textPreview.getByLabel('Contents of notes.txt');
+    await waitForText(contents, 'Day 2');
+    expect(await contents.textContent()).to.equal(text.toString());
+    await screenshot(page, '05-text-preview');
+    await textPreview.getByRole('button', { name: 'Close', exact: true }).click();
+    await expectGone(textPreview);
+
+    // Download: the very bytes that were uploaded.
+    const image = await downloaded(page, () => item(page, 'photo.png').getByRole('button', { name: 'Download', exact: true }).click());
+    expect(image.download.suggestedFilename()).to.equal('photo.png');
+    expect(image.bytes.equals(photo)).to.equal(true);
+    const other = await downloaded(page, () => item(page, 'data.bin').getByRole('button', { name: 'Download', exact: true }).click());
+    expect(other.bytes.equals(binary)).to.equal(true);
+
+    // Publish: the link works for anyone, without a token.
+    await item(page, 'photo.png').getByRole('button', { name: 'Publish', exact: true }).click();
+    await expectVisible(item(page, 'photo.png').getByRole('button', { name: 'Unpublish', exact: true }));
+    const linkField = item(page, 'photo.png').getByRole('textbox', { name: 'Public link', exact: true });
+    const link = await linkField.inputValue();
+    expect(await linkField.getAttribute('readonly')).to.not.equal(null);
+    expect(link.startsWith(`${harness().baseUrl}/files/`)).to.equal(true);
+    const anonymous = await fetch(link);
+    expect(anonymous.status).to.equal(200);
+    expect(Buffer.from(await anonymous.arrayBuffer()).equals(photo)).to.equal(true);
+    await item(page, 'photo.png').getByRole('button', { name: 'Copy link', exact: true }).click();
+    await waitForText(page.getByRole('status').filter({ hasText: 'copied' }), 'copied');
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).to.equal(link);
+    await screenshot(page, '06-public-link');
+
+    // Rename.
+    await item(page, 'notes.txt').getByRole('button', { name: 'Rename', exact: true }).click();
+    await dialog(page).getByLabel('New name').fill('journal.txt');
+    await dialog(page).getByRole('button', { name: 'Rename', exact: true }).click();
+    await expectVisible(item(page, 'journal.txt'));
+    await expectGone(item(page, 'notes.txt'));
+
+    // Move to the root through the move dialog, browsing into a folder and back on the way.
+    await item(page, 'data.bin').getByRole('button', { name: 'Move', exact: true }).click();
+    const move = page.getByRole('dialog', { name: 'Move data.bin' });
+    await move.getByRole('listitem').getByRole('button', { name: 'Holidays', exact: true }).click();
+    await expectVisible(move.getByRole('navigation', { name: 'Destination folder' }).getByRole('button', { name: 'My files', exact: true }));
+    await move.getByRole('navigation', { name: 'Destination folder' }).getByRole('button', { name: 'My files', exact: true }).click();
+    await expectVisible(move.getByRole('listitem').getByRole('button', { name: 'Holidays', exact: true }));
+    await screenshot(page, '07-move-dialog');
+    await move.getByRole('button', { name: 'Move here', exact: true }).click();
+    await expectGone(move);
+    await expectGone(item(page, 'data.bin'));
+    await breadcrumbs.getByRole('button', { name: 'My files', exact: true }).click();
+    await expectVisible(item(page, 'data.bin'));
+    await expectVisible(item(page, 'Holidays'));
+
+    // Delete, after confirming.
+    await item(page, 'Holidays').getByRole('button', { name: 'Holidays', exact: true }).click();
+    await expectVisible(item(page, 'journal.txt'));
+    await item(page, 'journal.txt').getByRole('button', { name: 'Delete', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete journal.txt?' });
+    await expectVisible(confirm);
+    await screenshot(page, '08-delete-confirmation');
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expectGone(item(page, 'journal.txt'));
+    await expectVisible(item(page, 'photo.png'));
+
+    // Log out: the form is back, the token gone from the tab and from the server.
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await expectVisible(page.getByLabel('Email'));
+    await expectVisible(page.getByLabel('Password'));
+    expect(await storedToken(page)).to.equal(null);
+    expect(await page.evaluate<number>('sessionStorage.length')).to.equal(0);
+    await waitUntil('the token to be revoked', async () => (await api('GET', '/users/me', { token: token as string })).status === 401, UI_TIMEOUT_MS);
+  });
+
+  it('never runs an uploaded HTML page: opening or downloading it only downloads', async function () {
+    if (context === undefined) throw new Error('no browser');
+    const user = await createUser();
+    const html = Buffer.from(
+      "<!doctype html><title>pwned</title><script>parent.postMessage('pwned','*');document.title='pwned';window.top.__pwned=1</script>",
+    );
+    // Watch from the start of the page for anything the file could do, and for every blob: made.
+    await page.addInitScript(`
+      window.__messages = [];
+      window.__blobTypes = [];
+      window.addEventListener('message', (event) => window.__messages.push(event.data));
+      const create = URL.createObjectURL.bind(URL);
+      URL.createObjectURL = (object) => {
+        window.__blobTypes.push(object instanceof Blob ? object.type : 'other');
+        return create(object);
+      };
+    `);
+    const pagesBefore = context.pages().length;
+    await page.goto('/');
+    await logIn(page, user.email, user.password);
+
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await (await chooser).setFiles([{ name: 'evil.html', mimeType: 'text/html', buffer: html }]);
+    await expectVisible(item(page, 'evil.html'));
+
+    const opened = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'evil.html', exact: true }).click());
+    expect(opened.bytes.equals(html)).to.equal(true);
+    const saved = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'Download', exact: true }).click());
+    expect(saved.bytes.equals(html)).to.equal(true);
+    // Give a script that did get loaded somewhere the time to run.
+    await page.waitForTimeout(1000);
+
+    expect(await page.evaluate<unknown>('window.__pwned')).to.equal(undefined);
+    expect(await page.evaluate<unknown[]>('window.__messages')).to.deep.equal([]);
+    const blobTypes = await page.evaluate<string[]>('window.__blobTypes');
+    expect(blobTypes).to.not.be.empty;
+    expect(blobTypes.every((type) => type === 'application/octet-stream')).to.equal(true);
+    expect(await page.title()).to.not.equal('pwned');
+    expect(context.pages().length).to.equal(pagesBefore);
+    for (const open of context.pages()) expect(await open.title()).to.not.equal('pwned');
+    expect(page.frames()).to.have.length(1);
+  });
+
+  it('shows the API’s error messages in the alert', async function () {
+    const user = await createUser();
+    await page.goto('/');
+    await logIn(page, user.email, user.password);
+    const alert = page.getByRole('alert');
+
+    // Renaming to an empty name: the API's 400 "Missing name", shown in the dialog's alert.
+    await page.getByRole('button', { name: 'New folder', exact: true }).click();
+    await dialog(page).getByLabel('Folder name').fill('Temporary');
+    await dialog(page).getByRole('button', { name: 'Create', exact: true }).click();
+    await expectVisible(item(page, 'Temporary'));
+    await item(page, 'Temporary').getByRole('button', { name: 'Rename', exact: true }).click();
+    await dialog(page).getByLabel('New name').fill('');
+    await dialog(page).getByRole('button', { name: 'Rename', exact: true }).click();
+    await waitForText(dialog(page).getByRole('alert'), 'Missing name');
+    await dialog(page).getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expectVisible(item(page, 'Temporary'));
+
+    // A folder deleted behind the app's back: creating inside it gives "Parent not found".
+    await item(page, 'Temporary').getByRole('button', { name: 'Temporary', exact: true }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Temporary', exact: true }));
+    const listed = await api('GET', '/files?parentId=0', { token: user.token });
+    const folder = (listed.body as { id: string; name: string }[]).find((file) => file.name === 'Temporary');
+    expect((await api('DELETE', `/files/${folder?.id ?? 'none'}`, { token: user.token })).status).to.equal(204);
+    await page.getByRole('button', { name: 'New folder', exact: true }).click();
+    await dialog(page).getByLabel('Folder name').fill('Inside');
+    await dialog(page).getByRole('button', { name: 'Create', exact: true }).click();
+    await waitForText(dialog(page).getByRole('alert'), 'Parent not found');
+    await dialog(page).getByRole('button', { name: 'Cancel', exact: true }).click();
+
+    // The same upload into it: the page's own alert names the file and the API's message.
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await (await chooser).setFiles([{ name: 'late.txt', mimeType: 'text/plain', buffer: Buffer.from('too late') }]);
+    await waitForText(alert, 'Parent not found');
+    expect(await alert.textContent()).to.include('late.txt');
+
+    // A 413 cannot be provoked in-process (the limit is 100 MiB); its answer is replayed instead.
+    await page.route(/\/files\?/, (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 413, contentType: 'application/json', body: JSON.stringify({ error: 'Payload too large' }) })
+        : route.fallback(),
+    );
+    await breadcrumbs(page).getByRole('button', { name: 'My files', exact: true }).click();
+    const tooBig = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await (await tooBig).setFiles([{ name: 'huge.iso', mimeType: 'application/octet-stream', buffer: randomBytes(1024) }]);
+    await waitForText(alert, 'Payload too large');
+    expect(await alert.textContent()).to.include('huge.iso');
+    expect(await alert.textContent()).to.include('larger than the server accepts');
+    await screenshot(page, '09-error-alert');
+
+    // A token the server no longer knows sends the user back to the login form.
+    await api('GET', '/disconnect', { token: (await storedToken(page)) ?? '' });
+    await page.getByRole('button', { name: 'New folder', exact: true }).click();
+    await dialog(page).getByLabel('Folder name').fill('After logout');
+    await dialog(page).getByRole('button', { name: 'Create', exact: true }).click();
+    await expectVisible(page.getByLabel('Email'));
+    await waitForText(page.locator('#auth-status'), 'session has ended');
+    expect(await storedToken(page)).to.equal(null);
+  });
+
+  it('pages through a folder 20 items at a time and uploads what is dropped on it', async function () {
+    const user = await createUser();
+    for (let index = 1; index <= 21; index += 1) {
+      const created = await api('POST', '/files', { token: user.token, json: { name: `folder-${String(index).padStart(2, '0')}`, type: 'folder' } });
+      expect(created.status).to.equal(201);
+    }
+    await page.goto('/');
+    await logIn(page, user.email, user.password);
+    const pages = page.getByRole('navigation', { name: 'Pages' });
+    await expectVisible(item(page, 'folder-20'));
+    expect(await files(page).getByRole('listitem').count()).to.equal(20);
+    expect(await pages.getByRole('button', { name: 'Previous', exact: true }).isDisabled()).to.equal(true);
+
+    await pages.getByRole('button', { name: 'Next', exact: true }).click();
+    await expectVisible(item(page, 'folder-21'));
+    await expectGone(item(page, 'folder-01'));
+    expect(await pages.getByRole('button', { name: 'Next', exact: true }).isDisabled()).to.equal(true);
+    expect(await pages.getByText('Page 2').count()).to.equal(1);
+
+    // A file dropped from the desktop, as the browser delivers it: a drop event carrying a DataTransfer.
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['dropped on the page'], 'dropped.txt', { type: 'text/plain' }));
+      return transfer;
+    })()`);
+    const region = page.getByRole('region', { name: 'My files' });
+    await region.dispatchEvent('dragenter', { dataTransfer });
+    await region.dispatchEvent('drop', { dataTransfer });
+    await expectVisible(page.getByRole('list', { name: 'Uploads' }).getByText('Uploaded', { exact: true }));
+    await expectVisible(item(page, 'dropped.txt'));
+    const listed = await api('GET', '/files?parentId=0&page=1', { token: user.token });
+    expect((listed.body as { name: string }[]).map((file) => file.name)).to.deep.equal(['folder-21', 'dropped.txt']);
+
+    await pages.getByRole('button', { name: 'Previous', exact: true }).click();
+    await expectVisible(item(page, 'folder-01'));
+    expect(await files(page).getByRole('listitem').count()).to.equal(20);
+  });
+});
+
+function breadcrumbs(page: Page): Locator {
+  return page.getByRole('navigation', { name: 'Breadcrumbs' });
+}
+
+describe('web routes', function () {
+  it('serves the page and its assets under the app’s CSP, and leaves other paths to the API', async function () {
+    const { baseUrl } = harness();
+    const index = await fetch(`${baseUrl}/`);
+    expect(index.status).to.equal(200);
+    expect(index.headers.get('content-type')).to.match(/^text\/html/);
+    expect(index.headers.get('content-security-policy')).to.equal(WEB_CSP);
+    const html = await index.text();
+    expect(html).to.include('<script type="module" src="/assets/main.js"></script>');
+    expect(html).to.not.match(/\sstyle=|<script>|\son[a-z]+=/i);
+
+    const head = await fetch(`${baseUrl}/`, { method: 'HEAD' });
+    expect(head.status).to.equal(200);
+
+    for (const [asset, type] of [
+      ['/assets/main.js', /javascript/],
+      ['/assets/app.css', /^text\/css/],
+    ] as const) {
+      const response = await fetch(baseUrl + asset);
+      expect(response.status, asset).to.equal(200);
+      expect(response.headers.get('content-type'), asset).to.match(type);
+      expect(response.headers.get('content-security-policy'), asset).to.equal(WEB_CSP);
+    }
+
+    for (const hidden of ['/assets/tsconfig.json', '/assets/src/main.ts', '/assets/index.html', '/assets/../package.json', '/nowhere']) {
+      const response = await fetch(baseUrl + hidden);
+      expect(response.status, hidden).to.equal(404);
+      expect(await response.json(), hidden).to.deep.equal({ error: 'Not found' });
+      expect(response.headers.get('content-security-policy'), hidden).to.not.equal(WEB_CSP);
+    }
+  });
+
+  it('answers 503 with a JSON error when the app was not built', async function () {
+    const webRoot = mkdtempSync(path.join(os.tmpdir(), 'files-manager-web-'));
+    writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html>');
+    const app = express().use(createWebRouter(webRoot));
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      expect(response.status).to.equal(503);
+      expect(await response.json()).to.deep.equal({ error: NOT_BUILT_MESSAGE });
+    } finally {
+      server.close();
+      rmSync(webRoot, { recursive: true, force: true });
+    }
+  });
+});

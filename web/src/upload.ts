@@ -1,0 +1,175 @@
+/**
+ * Uploads from the file picker or a drop, a few at a time, each with its own progress bar.
+ * Bytes go as a raw body (never base64), so the server streams them to disk.
+ */
+import { showError } from './alerts.js';
+import { ApiError, uploadFile, type FileDoc } from './api.js';
+import type { Crumb } from './breadcrumbs.js';
+import { byId, h } from './dom.js';
+
+const PARALLEL_UPLOADS = 3;
+
+interface Job {
+  file: File;
+  folder: Crumb;
+  progress: HTMLProgressElement;
+  status: HTMLElement;
+  entry: HTMLLIElement;
+  cancel: HTMLButtonElement;
+  cancelled: boolean;
+  abort?: () => void;
+}
+
+export interface UploadHooks {
+  /** The folder new uploads go to: the one shown when they were chosen. */
+  target(): Crumb;
+  uploaded(file: FileDoc, folder: Crumb): void;
+}
+
+const queue: Job[] = [];
+const active = new Set<Job>();
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+function failureMessage(job: Job, error: unknown): string {
+  if (error instanceof ApiError && error.status === 413) {
+    return `${job.file.name} (${formatSize(job.file.size)}) is larger than the server accepts: ${error.message}`;
+  }
+  return `Could not upload ${job.file.name}: ${error instanceof Error ? error.message : 'unknown error'}`;
+}
+
+function finish(job: Job, state: 'done' | 'failed', text: string): void {
+  job.entry.classList.add(state);
+  job.status.textContent = text;
+  job.cancel.remove();
+  updateClearButton();
+}
+
+function updateClearButton(): void {
+  const list = byId('upload-list', HTMLUListElement);
+  byId('clear-uploads', HTMLButtonElement).hidden = list.querySelector('li.done, li.failed') === null;
+}
+
+function pump(hooks: UploadHooks): void {
+  while (active.size < PARALLEL_UPLOADS) {
+    const job = queue.shift();
+    if (job === undefined) return;
+    if (job.cancelled) continue;
+    active.add(job);
+    job.status.textContent = 'Uploading…';
+    const handle = uploadFile(job.file, job.folder.id, (loaded, total) => {
+      job.progress.max = Math.max(total, 1);
+      job.progress.value = loaded;
+      job.status.textContent = total > 0 ? `${Math.floor((loaded / total) * 100)}%` : 'Uploading…';
+    });
+    job.abort = handle.abort;
+    handle.done
+      .then(
+        (created) => {
+          job.progress.value = job.progress.max;
+          finish(job, 'done', 'Uploaded');
+          hooks.uploaded(created, job.folder);
+        },
+        (error: unknown) => {
+          if (job.cancelled) {
+            finish(job, 'failed', 'Cancelled');
+            return;
+          }
+          const message = failureMessage(job, error);
+          finish(job, 'failed', message);
+          showError(message);
+        },
+      )
+      .finally(() => {
+        active.delete(job);
+        pump(hooks);
+      });
+  }
+}
+
+function enqueue(files: readonly File[], hooks: UploadHooks): void {
+  if (files.length === 0) return;
+  const panel = byId('uploads', HTMLElement);
+  const list = byId('upload-list', HTMLUListElement);
+  panel.hidden = false;
+  const folder = hooks.target();
+  for (const file of files) {
+    const progress = h('progress', { class: 'upload-progress', attrs: { max: Math.max(file.size, 1), value: 0, 'aria-label': `Upload of ${file.name}` } });
+    const status = h('span', { class: 'upload-status', text: 'Waiting…' });
+    const cancel = h('button', { class: 'button small', text: 'Cancel', attrs: { type: 'button', 'aria-label': `Cancel upload of ${file.name}` } });
+    const entry = h('li', { class: 'upload' }, [
+      h('span', { class: 'upload-name', text: file.name, attrs: { title: file.name } }),
+      h('span', { class: 'upload-size muted', text: `${formatSize(file.size)} → ${folder.name}` }),
+      progress,
+      status,
+      cancel,
+    ]);
+    const job: Job = { file, folder, progress, status, entry, cancel, cancelled: false };
+    cancel.addEventListener('click', () => {
+      job.cancelled = true;
+      if (job.abort === undefined) finish(job, 'failed', 'Cancelled');
+      else job.abort();
+    });
+    list.append(entry);
+    queue.push(job);
+  }
+  pump(hooks);
+}
+
+export function setupUploads(hooks: UploadHooks): void {
+  const input = byId('file-input', HTMLInputElement);
+  const zone = byId('files-view', HTMLElement);
+  byId('upload', HTMLButtonElement).addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    enqueue([...(input.files ?? [])], hooks);
+    // Choosing the same file again must fire "change" again.
+    input.value = '';
+  });
+  byId('clear-uploads', HTMLButtonElement).addEventListener('click', () => {
+    for (const entry of byId('upload-list', HTMLUListElement).querySelectorAll('li.done, li.failed')) entry.remove();
+    updateClearButton();
+    if (byId('upload-list', HTMLUListElement).childElementCount === 0) byId('uploads', HTMLElement).hidden = true;
+  });
+
+  // dragenter/dragleave fire for every child crossed; a counter tells when the pointer really left.
+  let depth = 0;
+  const carriesFiles = (event: DragEvent): boolean => event.dataTransfer?.types.includes('Files') ?? false;
+  zone.addEventListener('dragenter', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth += 1;
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragover', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    if (event.dataTransfer !== null) event.dataTransfer.dropEffect = 'copy';
+  });
+  zone.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    zone.classList.remove('dragging');
+    enqueue([...(event.dataTransfer?.files ?? [])], hooks);
+  });
+}
+
+/** Drops pending uploads and their entries, e.g. on logout. */
+export function resetUploads(): void {
+  for (const job of [...queue.splice(0), ...active]) {
+    job.cancelled = true;
+    job.abort?.();
+  }
+  byId('upload-list', HTMLUListElement).replaceChildren();
+  byId('uploads', HTMLElement).hidden = true;
+  updateClearButton();
+}
