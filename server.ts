@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { createRouter } from './routes';
 import { answerClientError } from './routes/clientErrors';
 import { errorHandler, forwardedForWarning, unknownRoute } from './routes/middleware';
 import { securityHeaders } from './routes/securityHeaders';
+import { minimumBodyRate } from './routes/timeouts';
 import { createWebRouter } from './routes/web';
 import { closeClients, connectClients } from './utils/clients';
 import { config } from './utils/config';
@@ -18,6 +19,7 @@ export function createApp(): Express {
   app.set('trust proxy', config().trustProxy);
   app.use(securityHeaders);
   app.use(forwardedForWarning());
+  app.use(minimumBodyRate(config().timeouts));
   app.use(createWebRouter());
   app.use(createRouter(config().uploadMaxBytes));
   app.use(unknownRoute);
@@ -37,9 +39,20 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Slow clients get what trusted servers give them: headers within HEADERS_TIMEOUT_SECONDS
+ * (checked every second, not Node's default 30), bodies at a minimum rate (routes/timeouts.ts)
+ * instead of one deadline for the whole request, which would cut a large upload on a slow
+ * link, and idle keep-alive connections closed after KEEP_ALIVE_TIMEOUT_SECONDS.
+ */
 export async function startServer(port: number): Promise<Server> {
-  const server = createApp().listen(port);
+  const { headersSeconds, keepAliveSeconds } = config().timeouts;
+  const server = createServer(
+    { headersTimeout: headersSeconds * 1000, requestTimeout: 0, keepAliveTimeout: keepAliveSeconds * 1000, connectionsCheckingInterval: 1000 },
+    createApp(),
+  );
   server.on('clientError', answerClientError);
+  server.listen(port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve).once('error', reject);
   });

@@ -71,19 +71,23 @@ function toHttpError(error: unknown): HttpError | undefined {
 /** Headers that describe a file, dropped when an error is sent instead of it. */
 const CONTENT_HEADERS = ['Content-Disposition', 'ETag', 'Last-Modified', 'Accept-Ranges', 'Content-Range'];
 
-/** The only place that writes an error body. */
-export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => {
+/**
+ * The only place that writes an error body. The body is JSON about this request, not a file:
+ * it must not be saved under a file's name, validated against its tag, or kept by any cache
+ * (a thumbnail still to come).
+ */
+export function sendError(res: Response, { status, message, headers }: HttpError): void {
+  for (const header of CONTENT_HEADERS) res.removeHeader(header);
+  res.status(status).set({ 'Cache-Control': 'no-store', ...headers }).json({ error: message });
+}
+
+export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, _next: NextFunction) => {
   const httpError = toHttpError(error);
   if (httpError === undefined) log.error(`${req.method} ${req.path} failed`, error);
   if (res.headersSent) {
-    // Too late for a status: end the connection so the client sees a truncated response.
-    next(error);
+    // Too late for a status: cut the connection so the client sees a truncated response.
+    if (!res.writableEnded) res.destroy();
     return;
   }
-  // The body is JSON about this request, not a file: it must not be saved under a file's
-  // name, validated against its tag, or kept by any cache (a thumbnail still to come).
-  for (const header of CONTENT_HEADERS) res.removeHeader(header);
-  res.set('Cache-Control', 'no-store');
-  const { status, message, headers } = httpError ?? new HttpError(500, 'Internal server error');
-  res.status(status).set(headers).json({ error: message });
+  sendError(res, httpError ?? new HttpError(500, 'Internal server error'));
 };

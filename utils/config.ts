@@ -13,6 +13,19 @@ export interface Config {
   throttle: Throttle;
   /** Express's `trust proxy`: false, true, a hop count, or the addresses of trusted proxies. */
   trustProxy: boolean | number | string[];
+  timeouts: Timeouts;
+}
+
+/** Slow and idle clients, after nginx's and Apache mod_reqtimeout's defaults. */
+export interface Timeouts {
+  /** A request's headers must be complete this long after its connection or previous request. */
+  headersSeconds: number;
+  /** A body may take this long before it must keep up the minimum rate. */
+  bodyGraceSeconds: number;
+  /** Each this many bytes received buys the body one more second. */
+  bodyMinBytesPerSecond: number;
+  /** An idle keep-alive connection closes after this long. */
+  keepAliveSeconds: number;
 }
 
 export const PASSWORD_HASHES = ['sha1', 'scrypt'] as const;
@@ -178,6 +191,12 @@ export function loadConfig(env: Env = process.env): Config {
       exempt: read.addresses('THROTTLE_EXEMPT', DEFAULT_THROTTLE_EXEMPT),
     },
     trustProxy: read.trustProxy('TRUST_PROXY'),
+    timeouts: {
+      headersSeconds: read.integer('HEADERS_TIMEOUT_SECONDS', 20, 1, 3600),
+      bodyGraceSeconds: read.integer('BODY_TIMEOUT_SECONDS', 20, 1, 3600),
+      bodyMinBytesPerSecond: read.integer('BODY_MIN_BYTES_PER_SECOND', 500, 1, 1_000_000_000),
+      keepAliveSeconds: read.integer('KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
+    },
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -29,6 +29,8 @@ export interface FileDoc {
   size?: number;
   sha256?: string;
   createdAt?: Date;
+  /** Set on a folder whose delete has begun: nothing may go into it any more (utils/files/manage.ts). */
+  deleting?: boolean;
 }
 
 /**

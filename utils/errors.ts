@@ -32,6 +32,10 @@ export const tooManyRequests = (retryAfterSeconds: number): HttpError =>
   new HttpError(429, 'Too many requests', { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 /** The client is gone and will never read it; an HttpError keeps it out of the server-error log. */
 export const uploadAborted = (): HttpError => new HttpError(400, 'Upload aborted');
+/** Another move or delete of the same user's folders holds the tree lock (utils/files/treeLock.ts). */
+export const treeBusy = (): HttpError => new HttpError(409, 'Another change to these folders is in progress', { 'Retry-After': '1' });
+/** A client too slow with its body; the connection closes after the answer. */
+export const requestTimeout = (): HttpError => new HttpError(408, 'Request timeout', { Connection: 'close' });
 export const preconditionFailed = (): HttpError => new HttpError(412, 'Precondition failed');
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, 'Range not satisfiable', { 'Content-Range': `bytes */${size}` });

@@ -1,18 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import Queue from 'bull';
 import { expect } from 'chai';
-import { MongoClient, ObjectId, type Db } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
 import sharp from 'sharp';
 import { appEnv, AppProcess, startServerProcess, startWorkerProcess } from '../../scripts/lib/processes';
 import { waitUntil } from '../../scripts/lib/wait';
 import { freePort, startServices, type ManagedServer, type Services } from '../../scripts/lib/services';
-import type { FileDoc } from '../../utils/db';
-import { QUEUE_NAMES, thumbnailJobId } from '../../utils/queues';
+import { closeClients, connectClients } from '../../utils/clients';
+import { loadConfig, useConfig } from '../../utils/config';
+import { dbClient, type FileDoc } from '../../utils/db';
+import { checkStore } from '../../utils/files/fsck';
+import { queues, thumbnailJobId } from '../../utils/queues';
 import { api, type ApiResponse, basicAuth, createUser, type TestUser, folderEntries as entriesOf, partialFiles as partialsOf, type PublicFileBody, type RequestOptions, sha256, StreamingRequest, uniqueEmail } from '../support';
 
 /**
@@ -28,8 +30,6 @@ let baseUrl: string;
 let env: Record<string, string>;
 let server: AppProcess | undefined;
 let worker: AppProcess | undefined;
-let mongo: MongoClient;
-let fileQueue: Queue.Queue;
 /** Every token handed out, to prove none of them reached the processes' output. */
 const tokens: string[] = [];
 
@@ -39,7 +39,7 @@ function managed(which: 'db' | 'redis'): ManagedServer {
   return found;
 }
 
-const db = (): Db => mongo.db(DB_NAME);
+const db = (): Db => dbClient.database;
 interface Call extends Omit<RequestOptions, 'baseUrl'> {
   method: string;
   path: string;
@@ -145,8 +145,9 @@ describe('faults: outages and crashes of real processes', function () {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     env = appEnv({ port, dbUrl: services.dbUrl, dbName: DB_NAME, redisUrl: services.redisUrl, folderPath });
-    mongo = new MongoClient(services.dbUrl, { serverSelectionTimeoutMS: 5000 });
-    fileQueue = new Queue(QUEUE_NAMES.file, services.redisUrl);
+    // This process looks at what the child processes stored through the same clients they use.
+    useConfig(loadConfig(env));
+    await connectClients();
   });
 
   beforeEach(ensureRunning);
@@ -161,8 +162,7 @@ describe('faults: outages and crashes of real processes', function () {
   after(async () => {
     const outputs = `${server?.output ?? ''}${worker?.output ?? ''}`;
     await Promise.all([server?.kill(), worker?.kill()]);
-    await fileQueue?.close();
-    await mongo?.close();
+    await closeClients();
     await services?.stop();
     if (folderPath !== undefined) rmSync(folderPath, { recursive: true, force: true });
     expectNoTokensIn(outputs);
@@ -296,7 +296,7 @@ describe('faults: outages and crashes of real processes', function () {
 
       await waitUntil(
         'the worker to take the job',
-        async () => (await fileQueue.getJob(thumbnailJobId(id)))?.isActive() ?? false,
+        async () => (await queues.fileQueue.getJob(thumbnailJobId(id)))?.isActive() ?? false,
         30_000,
         20,
       );
@@ -307,7 +307,7 @@ describe('faults: outages and crashes of real processes', function () {
       worker = await startWorkerProcess({ env });
       await waitUntil('the new worker to finish the job', () => thumbnailsExist(localPath), 60_000, 200);
       await expectThumbnails(localPath, 'png');
-      await waitUntil('the job to leave the queue', async () => (await fileQueue.getJob(thumbnailJobId(id))) === null, 10_000);
+      await waitUntil('the job to leave the queue', async () => (await queues.fileQueue.getJob(thumbnailJobId(id))) === null, 10_000);
       expect(await partialFiles(), `old worker ${oldPid}, new worker ${worker.pid}`).to.deep.equal([]);
     });
   });
@@ -366,6 +366,73 @@ describe('faults: outages and crashes of real processes', function () {
         expect(served.status, doc.name).to.equal(200);
         expect(Number(served.headers.get('content-length')), doc.name).to.equal(expected.length);
       }
+    });
+  });
+
+  describe('when the server is killed in the middle of deleting a folder of 2,000 files', () => {
+    it('leaves a smaller tree and no orphan; a second DELETE finishes the job', async () => {
+      const account = await newAccount();
+      const owner = (await db().collection('users').findOne({ email: account.email }))?._id as ObjectId;
+      const top = (await uploadJson(account.token, { name: 'big', type: 'folder' })).body as PublicFileBody;
+      // Twenty folders of a hundred files each, with real bytes, inserted directly to be quick.
+      const docs: FileDoc[] = [];
+      for (let folderIndex = 0; folderIndex < 20; folderIndex += 1) {
+        const folderId = new ObjectId();
+        docs.push({ _id: folderId, userId: owner, name: `sub${folderIndex}`, type: 'folder', parentId: new ObjectId(top.id) });
+        for (let fileIndex = 0; fileIndex < 100; fileIndex += 1) {
+          const localPath = path.join(folderPath, `crash-${folderIndex}-${fileIndex}-${randomBytes(4).toString('hex')}`);
+          await writeFile(localPath, `file ${fileIndex}`);
+          docs.push({ _id: new ObjectId(), userId: owner, name: `f${fileIndex}.txt`, type: 'file', parentId: folderId, localPath });
+        }
+      }
+      await db().collection<FileDoc>('files').insertMany(docs);
+      const total = docs.length + 1;
+
+      const deleting = call({ method: 'DELETE', path: `/files/${top.id}`, token: account.token, timeoutMs: 60_000 }).catch(() => undefined);
+      await waitUntil(
+        'the delete to be under way',
+        async () => (await db().collection('files').countDocuments({ userId: owner })) < total - 50,
+        30_000,
+        5,
+      );
+      await server?.kill('SIGKILL');
+      await deleting;
+      const left = await db().collection('files').countDocuments({ userId: owner });
+      expect(left, 'documents left by the interrupted delete').to.be.within(1, total - 1);
+
+      server = await startServerProcess(baseUrl, { env });
+      const report = await checkStore({ owner });
+      expect([report.orphans.count, report.cycles.count, report.unreachable.count, report.missingBytes.count]).to.deep.equal([0, 0, 0, 0]);
+      expect(report.interruptedDeletes.count, 'the marks of the delete that died').to.be.at.least(1);
+
+      const retried = await call({ method: 'DELETE', path: `/files/${top.id}`, token: account.token, timeoutMs: 60_000 });
+      expect(retried.status, retried.text).to.equal(204);
+      expect(await db().collection('files').countDocuments({ userId: owner })).to.equal(0);
+    });
+  });
+
+  describe('when the server is killed in the middle of moves', () => {
+    it('leaves no cycle and no orphan, and the tree lock of the dead server expires', async () => {
+      const account = await newAccount();
+      const owner = (await db().collection('users').findOne({ email: account.email }))?._id as ObjectId;
+      const folders: PublicFileBody[] = [];
+      for (let index = 0; index < 6; index += 1) folders.push((await uploadJson(account.token, { name: `m${index}`, type: 'folder' })).body as PublicFileBody);
+      const moves = Array.from({ length: 100 }, (_, index) => {
+        const from = folders[index % 6] as PublicFileBody;
+        const to = folders[(index * 5 + 1) % 6] as PublicFileBody;
+        return call({ method: 'PATCH', path: `/files/${from.id}`, token: account.token, json: { parentId: to.id } }).catch(() => undefined);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await server?.kill('SIGKILL');
+      await Promise.all(moves);
+
+      server = await startServerProcess(baseUrl, { env });
+      const report = await checkStore({ owner });
+      expect([report.orphans.count, report.cycles.count, report.unreachable.count]).to.deep.equal([0, 0, 0]);
+      // Moves work again once the dead server's lock has expired (10 s at most).
+      const first = folders[0] as PublicFileBody;
+      const back = await call({ method: 'PATCH', path: `/files/${first.id}`, token: account.token, json: { parentId: 0 }, timeoutMs: 30_000 });
+      expect(back.status, back.text).to.equal(200);
     });
   });
 

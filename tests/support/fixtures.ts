@@ -9,6 +9,7 @@ import { closeServer, startServer } from '../../server';
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
 import { dbClient } from '../../utils/db';
+import { checkStore, hasDamage } from '../../utils/files/fsck';
 import { harness, setHarness } from './harness';
 
 /**
@@ -44,3 +45,15 @@ export async function mochaGlobalTeardown(): Promise<void> {
   rmSync(folderPath, { recursive: true, force: true });
   setHarness(undefined);
 }
+
+/**
+ * After every test of the tier: the store the suite leaves must be consistent, as `npm run
+ * fsck` sees it, so a test that damages it on purpose also mends it.
+ */
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context): Promise<void> {
+    this.timeout(120_000);
+    const report = await checkStore();
+    if (hasDamage(report)) throw new Error(`the suite left the store inconsistent:\n${JSON.stringify(report, null, 2)}`);
+  },
+};

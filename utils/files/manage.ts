@@ -4,10 +4,8 @@ import { badRequest, notFound } from '../errors';
 import { blobKey, removeBlob } from './storage';
 import type { FileChanges, ParentRef } from './input';
 import { chunks, deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
-import { findDescendants, isWithin, resolveParent } from './tree';
-
-/** Deleting bytes of many files: this many at once keeps the disk or the bucket busy without flooding it. */
-const PARALLEL_DELETES = 32;
+import { isWithin, markSubtreeForDeletion, resolveParent } from './tree';
+import { withTreeLock } from './treeLock';
 
 /** The caller's own file, or 404 for anyone else's, a missing one or a malformed id alike. */
 export async function getOwnedFile(owner: ObjectId, id: ObjectId | null): Promise<FileDoc> {
@@ -35,24 +33,57 @@ async function moveTarget(owner: ObjectId, file: FileDoc, parent: ParentRef): Pr
   return parentId;
 }
 
-/** `PATCH /files/:id`: rename, move and (un)publish, each optional. */
-export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: FileChanges): Promise<FileDoc> {
-  const file = await getOwnedFile(owner, id);
+function changesOf(changes: FileChanges): FileUpdate {
   const update: FileUpdate = {};
   if (changes.name !== undefined) update.name = changes.name;
   if (changes.isPublic !== undefined) update.isPublic = changes.isPublic;
-  if (changes.parent !== undefined) update.parentId = await moveTarget(owner, file, changes.parent);
-  return applyChanges(file, update);
+  return update;
 }
 
 /**
- * Deletes a file, or a folder with everything under it. Documents go first, so nothing
- * reachable ever points at missing bytes; the bytes and thumbnails follow.
+ * `PATCH /files/:id`: rename, move and (un)publish, each optional. A move reads the tree
+ * (the target, the cycle check) and writes it under the owner's tree lock.
+ */
+export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: FileChanges): Promise<FileDoc> {
+  const { parent } = changes;
+  if (parent === undefined) return applyChanges(await getOwnedFile(owner, id), changesOf(changes));
+  return withTreeLock(owner, async (lock) => {
+    const file = await getOwnedFile(owner, id);
+    const parentId = await moveTarget(owner, file, parent);
+    await lock.assertHeld();
+    return applyChanges(file, { ...changesOf(changes), parentId });
+  });
+}
+
+/** Deleting bytes of many files: this many at once keeps the disk or the bucket busy without flooding it. */
+const PARALLEL_DELETES = 32;
+
+async function removeBlobsOf(entries: readonly Pick<FileDoc, 'localPath'>[]): Promise<void> {
+  const keys = entries.map(blobKey).filter((key) => key !== undefined);
+  for (const batch of chunks(keys, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
+}
+
+/**
+ * Deletes a file, or a folder with everything under it. A folder is marked first, so nothing
+ * goes into it any more, and its documents go deepest level first, so a delete cut short by a
+ * crash leaves a smaller tree, never a document whose parent is gone. The bytes follow the
+ * documents: nothing reachable ever points at missing bytes.
  */
 export async function deleteTree(owner: ObjectId, id: ObjectId | null): Promise<void> {
   const file = await getOwnedFile(owner, id);
-  const doomed = [file, ...(file.type === 'folder' ? await findDescendants(owner, file._id) : [])];
-  await deleteFiles(owner, doomed.map((entry) => entry._id));
-  const keys = doomed.map(blobKey).filter((key) => key !== undefined);
-  for (const batch of chunks(keys, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
+  if (file.type !== 'folder') {
+    await deleteFiles(owner, [file._id]);
+    await removeBlobsOf([file]);
+    return;
+  }
+  await withTreeLock(owner, async (lock) => {
+    const folder = await getOwnedFile(owner, id);
+    const levels = await markSubtreeForDeletion(owner, folder._id);
+    for (const level of [...levels].reverse()) {
+      await lock.assertHeld();
+      await deleteFiles(owner, level.map((entry) => entry._id));
+      await removeBlobsOf(level);
+    }
+    await deleteFiles(owner, [folder._id]);
+  });
 }

@@ -70,6 +70,13 @@ export async function updateFile(id: ObjectId, changes: FileUpdate): Promise<boo
   return matchedCount > 0;
 }
 
+/** Marks folders whose delete has begun, or (`false`) gives them back. */
+export async function setDeleting(ids: readonly ObjectId[], deleting: boolean): Promise<void> {
+  for (const batch of chunks(ids)) {
+    await dbClient.files.updateMany({ _id: { $in: batch } }, deleting ? { $set: { deleting: true } } : { $unset: { deleting: '' } });
+  }
+}
+
 export async function deleteFiles(owner: ObjectId, ids: readonly ObjectId[]): Promise<void> {
   for (const batch of chunks(ids)) await dbClient.files.deleteMany({ _id: { $in: batch }, userId: owner });
 }
@@ -80,4 +87,32 @@ export function findImages(): FindCursor<Pick<FileDoc, '_id' | 'userId' | 'local
     { type: 'image' },
     { projection: { _id: 1, userId: 1, localPath: 1 }, batchSize: BATCH },
   );
+}
+
+export async function countFiles(): Promise<number> {
+  return dbClient.files.estimatedDocumentCount();
+}
+
+export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'localPath' | 'deleting'>;
+
+/** Every document (or every one of `owner`'s), BATCH at a time in `_id` order, for the consistency checker. */
+export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]> {
+  const cursor = dbClient.files.find<ScannedFile>(
+    owner === undefined ? {} : { userId: owner },
+    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, localPath: 1, deleting: 1 }, sort: { _id: 1 }, batchSize: BATCH },
+  );
+  let batch: ScannedFile[] = [];
+  for await (const doc of cursor) {
+    batch.push(doc);
+    if (batch.length === BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The owner's lost+found folder at the root, where the consistency checker puts what it rescues. */
+export async function findLostAndFound(owner: ObjectId, name: string): Promise<FileDoc | null> {
+  return dbClient.files.findOne({ userId: owner, parentId: { $in: parentForms(ROOT) }, name, type: 'folder' });
 }

@@ -1,42 +1,59 @@
 import { ObjectId } from 'mongodb';
 import type { FileDoc, StoredParentId } from '../db';
-import { badRequest } from '../errors';
+import { badRequest, type HttpError } from '../errors';
 import { PAGE_SIZE, parseObjectId, type ParentRef } from './input';
-import { chunks, findChildren, findOwnedFile, listChildren, ROOT, type TreeEntry } from './store';
+import { chunks, findChildren, findOwnedFile, listChildren, ROOT, setDeleting, type TreeEntry } from './store';
 
 /** The folder a stored parentId names, whichever form it was stored in; null for the root. */
 export function parentObjectId(parentId: StoredParentId): ObjectId | null {
   return parentId instanceof ObjectId ? parentId : parseObjectId(parentId);
 }
 
-/** A folder of `owner`'s that a new or moved file may go into; the root is 0. */
+export const parentNotFound = (): HttpError => badRequest('Parent not found');
+
+/** A folder of `owner`'s that a new or moved file may go into; the root is 0. A folder being deleted takes nothing more. */
 export async function resolveParent(owner: ObjectId, parent: ParentRef): Promise<ObjectId | typeof ROOT> {
   if (parent.kind === 'root') return ROOT;
   const folder = parent.kind === 'folder' ? await findOwnedFile(owner, parent.id) : null;
-  if (folder === null) throw badRequest('Parent not found');
+  if (folder === null || folder.deleting === true) throw parentNotFound();
   if (folder.type !== 'folder') throw badRequest('Parent is not a folder');
   return folder._id;
 }
 
-/** Every document below `folder`, breadth first, level by level. */
-export async function findDescendants(owner: ObjectId, folder: ObjectId): Promise<TreeEntry[]> {
-  const found: TreeEntry[] = [];
+/** Whether `folder` still takes new children: a check repeated after an insert that raced a delete. */
+export async function stillAcceptsChildren(owner: ObjectId, folder: ObjectId | typeof ROOT): Promise<boolean> {
+  if (folder === ROOT) return true;
+  const doc = await findOwnedFile(owner, folder);
+  return doc !== null && doc.type === 'folder' && doc.deleting !== true;
+}
+
+/**
+ * Everything below `folder`, level by level, each folder marked as being deleted before its
+ * children are read. An upload that checked a folder before its mark has inserted its
+ * document before it checks again, so the read after the mark finds it; one that checks
+ * after the mark undoes itself. Levels come back outermost first.
+ */
+export async function markSubtreeForDeletion(owner: ObjectId, folder: ObjectId): Promise<TreeEntry[][]> {
+  const levels: TreeEntry[][] = [];
   const seen = new Set<string>([folder.toHexString()]);
+  await setDeleting([folder], true);
   let level: ObjectId[] = [folder];
   while (level.length > 0) {
-    const next: ObjectId[] = [];
+    const found: TreeEntry[] = [];
     for (const batch of chunks(level)) {
       for (const child of await findChildren(owner, batch)) {
         // A corrupt tree with a cycle must not loop forever.
         if (seen.has(child._id.toHexString())) continue;
         seen.add(child._id.toHexString());
         found.push(child);
-        if (child.type === 'folder') next.push(child._id);
       }
     }
-    level = next;
+    const folders = found.filter((entry) => entry.type === 'folder').map((entry) => entry._id);
+    await setDeleting(folders, true);
+    if (found.length > 0) levels.push(found);
+    level = folders;
   }
-  return found;
+  return levels;
 }
 
 /** True when `candidate` is `folder` itself or lies anywhere below it. */

@@ -6,8 +6,8 @@ import { queues } from '../queues';
 import type { StoredBytes } from './byteStore';
 import type { UploadMetadata } from './input';
 import { blobFields, removeBlob, storeUpload } from './storage';
-import { insertFile } from './store';
-import { resolveParent } from './tree';
+import { deleteFiles, insertFile } from './store';
+import { parentNotFound, resolveParent, stillAcceptsChildren } from './tree';
 
 /** Bytes already written under `key`: a multipart file part that came before its fields. */
 export interface StagedBytes extends StoredBytes {
@@ -27,9 +27,10 @@ export interface Upload extends UploadMetadata {
 
 /**
  * `POST /files`, however the request came: checks the parent, writes the bytes, inserts the
- * document and, for an image, queues its thumbnails. Staged bytes are removed when a check
- * fails, and written bytes when the document cannot be inserted: bytes without a document
- * are garbage nobody can reach.
+ * document, checks the parent again (it may have begun its delete meanwhile) and, for an
+ * image, queues its thumbnails. When a check fails or the insert does, whatever was written
+ * is removed: bytes without a document are garbage nobody can reach, and a document under a
+ * deleted folder an orphan.
  */
 export async function createUpload(owner: ObjectId, upload: Upload): Promise<FileDoc> {
   const { content } = upload;
@@ -39,22 +40,25 @@ export async function createUpload(owner: ObjectId, upload: Upload): Promise<Fil
     parentId = await resolveParent(owner, upload.parent);
     if (!upload.isPublic.ok) throw upload.isPublic.error;
     isPublic = upload.isPublic.value;
-    // A folder has no content: whatever was sent with it is dropped.
-    if (upload.type === 'folder' && content.kind === 'staged') await removeBlob(content.bytes.key);
   } catch (error) {
     if (content.kind === 'staged') await removeBlob(content.bytes.key);
     throw error;
   }
+  // A folder has no content: whatever was sent with it is dropped.
+  if (upload.type === 'folder' && content.kind === 'staged') await removeBlob(content.bytes.key);
 
   const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
-  if (upload.type === 'folder' || content.kind === 'none') return insertFile(document);
-
-  const bytes = content.kind === 'staged' ? content.bytes : await storeUpload(content.source, config().uploadMaxBytes);
-  let file: FileDoc;
+  let bytes: StagedBytes | undefined;
+  if (upload.type !== 'folder' && content.kind === 'staged') bytes = content.bytes;
+  if (upload.type !== 'folder' && content.kind === 'stream') bytes = await storeUpload(content.source, config().uploadMaxBytes);
+  let file: FileDoc | undefined;
   try {
-    file = await insertFile({ ...document, ...blobFields(bytes.key), size: bytes.size, sha256: bytes.sha256 });
+    file = await insertFile(bytes === undefined ? document : { ...document, ...blobFields(bytes.key), size: bytes.size, sha256: bytes.sha256 });
+    // The parent may have begun its delete while this upload ran: see markSubtreeForDeletion.
+    if (!(await stillAcceptsChildren(owner, parentId))) throw parentNotFound();
   } catch (error) {
-    await removeBlob(bytes.key);
+    if (file !== undefined) await deleteFiles(owner, [file._id]);
+    if (bytes !== undefined) await removeBlob(bytes.key);
     throw error;
   }
   if (file.type === 'image') await queues.enqueueThumbnails(file._id.toHexString(), owner.toHexString());
