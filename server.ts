@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { createRouter } from './routes';
+import { createAdminRouter } from './routes/admin';
+import { createDocsRouter } from './routes/docs';
 import { answerClientError } from './routes/clientErrors';
 import { errorHandler, forwardedForWarning, unknownRoute } from './routes/middleware';
 import { securityHeaders } from './routes/securityHeaders';
@@ -16,11 +18,16 @@ import { log } from './utils/log';
 export function createApp(): Express {
   const app = express();
   app.disable('x-powered-by');
+  // API answers are dynamic and private; file content sets its own, strong validators.
+  app.set('etag', false);
   app.set('trust proxy', config().trustProxy);
   app.use(securityHeaders);
   app.use(forwardedForWarning());
   app.use(minimumBodyRate(config().timeouts));
   app.use(createWebRouter());
+  app.use(createDocsRouter());
+  const { adminToken } = config();
+  if (adminToken !== undefined) app.use(createAdminRouter(adminToken));
   app.use(createRouter(config().uploadMaxBytes));
   app.use(unknownRoute);
   app.use(errorHandler);

@@ -6,7 +6,6 @@ import mime from 'mime-types';
 import { notFound, preconditionFailed, rangeNotSatisfiable } from '../utils/errors';
 import { MissingObjectError } from '../utils/files/byteStore';
 import type { ReadableContent } from '../utils/files/content';
-import { byteStore } from '../utils/files/storage';
 import { log } from '../utils/log';
 import { evaluatePreconditions, selectRange, type Validators } from './conditional';
 
@@ -41,12 +40,12 @@ interface Representation extends Validators {
  * document has them, the stored object's otherwise (documents imported without them).
  * A thumbnail's tag is weak: it is derived from its original, not hashed itself.
  */
-async function describe({ file, key, width }: ReadableContent): Promise<Representation> {
+async function describe({ file, blob, width }: ReadableContent): Promise<Representation> {
   const { size, sha256, createdAt } = file;
   if (width === undefined && size !== undefined && sha256 !== undefined && createdAt !== undefined) {
     return { size, etag: `"${sha256}"`, lastModified: createdAt };
   }
-  const stat = await byteStore().stat(key);
+  const stat = await blob.store.stat(blob.key);
   if (stat === null) throw notFound();
   const etag =
     sha256 === undefined
@@ -63,7 +62,7 @@ async function describe({ file, key, width }: ReadableContent): Promise<Represen
  * so an uploaded page can never run as the API's origin.
  */
 export async function sendContent(req: Request, res: Response, content: ReadableContent): Promise<void> {
-  const { file, key } = content;
+  const { file, blob } = content;
   const representation = await describe(content);
   res.set({
     ETag: representation.etag,
@@ -83,9 +82,9 @@ export async function sendContent(req: Request, res: Response, content: Readable
   try {
     // HEAD reads nothing, but still learns whether the bytes are there.
     if (req.method === 'HEAD') {
-      if ((await byteStore().stat(key)) === null) throw new MissingObjectError(key);
+      if ((await blob.store.stat(blob.key)) === null) throw new MissingObjectError(blob.key);
     } else {
-      body = await byteStore().read(key, range);
+      body = await blob.store.read(blob.key, range);
     }
   } catch (error) {
     if (error instanceof MissingObjectError) throw notFound();

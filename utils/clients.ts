@@ -1,5 +1,5 @@
 import { dbClient } from './db';
-import { closeByteStore, byteStore } from './files/storage';
+import { closeByteStores, prepareByteStores } from './files/storage';
 import { log } from './log';
 import { queues } from './queues';
 import { redisClient } from './redis';
@@ -28,7 +28,7 @@ async function untilConnected(what: string, connect: () => Promise<void>): Promi
 
 /** Connects every client, in the order they depend on. */
 export async function connectClients(): Promise<void> {
-  await byteStore().prepare();
+  await prepareByteStores();
   await untilConnected('MongoDB', () => dbClient.connect());
   await redisClient.connect();
   await queues.connect();
@@ -41,7 +41,7 @@ export async function connectClients(): Promise<void> {
  */
 export async function closeClients(): Promise<void> {
   const failures: unknown[] = [];
-  for (const close of [() => queues.close(), () => redisClient.close(), () => dbClient.close(), closeByteStore]) {
+  for (const close of [() => queues.close(), () => redisClient.close(), () => dbClient.close(), closeByteStores]) {
     await close().catch((error: unknown) => failures.push(error));
   }
   if (failures.length > 0) throw failures[0];

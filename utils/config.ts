@@ -14,6 +14,26 @@ export interface Config {
   /** Express's `trust proxy`: false, true, a hop count, or the addresses of trusted proxies. */
   trustProxy: boolean | number | string[];
   timeouts: Timeouts;
+  storage: StorageSettings;
+  /** Opens /admin/queues to requests carrying it; unset, the page does not exist. */
+  adminToken?: string;
+}
+
+export const STORAGE_DRIVERS = ['local', 's3'] as const;
+
+/** Where new bytes go: FOLDER_PATH, or an S3-compatible bucket (documents say where old ones are). */
+export type StorageSettings = { driver: 'local' } | { driver: 's3'; s3: S3Settings };
+
+export interface S3Settings {
+  bucket: string;
+  /** Prepended to every object key; '' when the service owns the whole bucket. */
+  prefix: string;
+  region: string;
+  /** Any S3-compatible server (MinIO, Ceph, Garage, versitygw, R2), addressed path-style; absent: AWS itself. */
+  endpoint?: string;
+  /** Both or neither: neither lets the SDK find credentials itself (profile, instance role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
 }
 
 /** Slow and idle clients, after nginx's and Apache mod_reqtimeout's defaults. */
@@ -138,6 +158,31 @@ class EnvReader {
     return blockList;
   }
 
+  /** A shared secret; short ones are refused, since anyone may try them. */
+  secret(name: string, minLength: number): string | undefined {
+    const raw = this.string(name);
+    if (raw !== undefined && raw.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters`);
+    return raw;
+  }
+
+  /** STORAGE and, for `s3`, the AWS SDK's standard variables plus S3_BUCKET and S3_PREFIX. */
+  storage(): StorageSettings {
+    const driver = this.oneOf('STORAGE', STORAGE_DRIVERS, 'local');
+    if (driver === 'local') return { driver };
+    const bucket = this.string('S3_BUCKET');
+    if (bucket === undefined) this.problems.push('S3_BUCKET must name the bucket when STORAGE=s3');
+    const endpoint = this.url('AWS_ENDPOINT_URL_S3', ['http', 'https']);
+    const accessKeyId = this.string('AWS_ACCESS_KEY_ID');
+    const secretAccessKey = this.string('AWS_SECRET_ACCESS_KEY');
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      this.problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together, or neither');
+    }
+    return {
+      driver,
+      s3: { bucket: bucket ?? '', prefix: this.env.S3_PREFIX ?? '', region: this.string('AWS_REGION') ?? 'us-east-1', endpoint, accessKeyId, secretAccessKey },
+    };
+  }
+
   trustProxy(name: string): Config['trustProxy'] {
     const raw = this.string(name);
     if (raw === undefined || raw === 'false') return false;
@@ -197,6 +242,8 @@ export function loadConfig(env: Env = process.env): Config {
       bodyMinBytesPerSecond: read.integer('BODY_MIN_BYTES_PER_SECOND', 500, 1, 1_000_000_000),
       keepAliveSeconds: read.integer('KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
     },
+    storage: read.storage(),
+    adminToken: read.secret('ADMIN_TOKEN', 16),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -24,8 +24,11 @@ export interface FileDoc {
   type: FileType;
   isPublic?: boolean;
   parentId: StoredParentId;
-  /** Absent on folders. */
+  /** Where the bytes are on the local driver (absent on folders and on other drivers). */
   localPath?: string;
+  /** Set when another driver than the local disk holds the bytes, under `objectKey`. */
+  storage?: 's3';
+  objectKey?: string;
   size?: number;
   sha256?: string;
   createdAt?: Date;

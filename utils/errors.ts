@@ -40,6 +40,11 @@ export const preconditionFailed = (): HttpError => new HttpError(412, 'Precondit
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, 'Range not satisfiable', { 'Content-Range': `bytes */${size}` });
 
+/** A backing service other than MongoDB and Redis (the object store) is unreachable or refuses us. */
+export class ServiceOutageError extends Error {
+  override name = 'ServiceOutageError';
+}
+
 const REDIS_OUTAGE_ERRORS = [
   ClientOfflineError,
   ClientClosedError,
@@ -48,13 +53,14 @@ const REDIS_OUTAGE_ERRORS = [
   DisconnectsClientError,
 ];
 
-/** True for the driver errors that mean "the database or Redis is unreachable right now". */
+/** True for the errors that mean "the database, Redis or the object store is unreachable right now". */
 export function isServiceOutage(error: unknown): boolean {
   return (
     error instanceof MongoNetworkError ||
     error instanceof MongoServerSelectionError ||
     error instanceof MongoNotConnectedError ||
     error instanceof MongoTopologyClosedError ||
+    error instanceof ServiceOutageError ||
     REDIS_OUTAGE_ERRORS.some((type) => error instanceof type)
   );
 }

@@ -22,7 +22,10 @@ export interface RunnerResult {
 }
 
 async function loadImpl(impl: RunnerOptions['impl']): Promise<(localPath: string) => Promise<void>> {
-  if (impl === 'ours') return (await import('../../utils/jobs/thumbnails')).makeThumbnails;
+  if (impl === 'ours') {
+    const [{ makeThumbnails }, { LocalStore }] = await Promise.all([import('../../utils/jobs/thumbnails'), import('../../utils/files/localStore')]);
+    return (localPath) => makeThumbnails({ store: new LocalStore(path.dirname(localPath)), key: path.basename(localPath) });
+  }
   return (await import('../baselines/imageThumbnail')).imageThumbnailThree;
 }
 

@@ -158,13 +158,18 @@ function launcherBinary(): string {
   return binary;
 }
 
-async function startDatabase(dataDir: string | undefined): Promise<ManagedServer> {
+/**
+ * `mongod` when it is on PATH, else FerretDB: on SQLite files, or, when `postgresqlUrl` names a
+ * PostgreSQL database (FERRETDB_POSTGRESQL_URL), on an engine that replicates.
+ */
+async function startDatabase(dataDir: string | undefined, postgresqlUrl: string | undefined): Promise<ManagedServer> {
   const port = await freePort();
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'files-manager-db-'));
   mkdirSync(dir, { recursive: true });
   const cleanup = dataDir === undefined ? () => rmSync(dir, { recursive: true, force: true }) : undefined;
   const url = `mongodb://127.0.0.1:${port}/`;
-  const mongod = onPath('mongod');
+  const mongod = postgresqlUrl === undefined ? onPath('mongod') : undefined;
+  const backend = postgresqlUrl === undefined ? ['-data', dir] : ['-postgresql-url', postgresqlUrl];
   const server = mongod
     ? new ManagedServer(
         'mongod',
@@ -176,7 +181,7 @@ async function startDatabase(dataDir: string | undefined): Promise<ManagedServer
     : new ManagedServer(
         'FerretDB',
         url,
-        () => spawnQuiet(launcherBinary(), ['-listen', `127.0.0.1:${port}`, '-data', dir]),
+        () => spawnQuiet(launcherBinary(), ['-listen', `127.0.0.1:${port}`, ...backend]),
         () => mongoAnswers(url),
         cleanup,
       );
@@ -239,7 +244,7 @@ export async function startServices(options: ServiceOptions, env: Env = process.
     let dbUrl = named.dbUrl;
     let db: ManagedServer | undefined;
     if (dbUrl === undefined) {
-      db = await startDatabase(options.dataDir);
+      db = await startDatabase(options.dataDir, env.FERRETDB_POSTGRESQL_URL?.trim() || undefined);
       started.push(db);
       dbUrl = db.url;
     }

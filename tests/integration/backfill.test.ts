@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import Queue from 'bull';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
@@ -11,7 +9,8 @@ import { dbClient, type FileDoc, type FileType } from '../../utils/db';
 import { QUEUE_NAMES, queues, thumbnailJobId, type FileJobData } from '../../utils/queues';
 import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/files/byteStore';
 import { ROOT } from '../../scripts/lib/processes';
-import { harness } from '../support';
+import { blobFields, byteStore } from '../../utils/files/storage';
+import { harness, writeBlob } from '../support';
 
 
 /**
@@ -21,9 +20,10 @@ import { harness } from '../support';
 async function insertImported(owner: ObjectId, type: FileType, thumbnails: readonly ThumbnailWidth[] = []): Promise<FileDoc> {
   const doc: FileDoc = { _id: new ObjectId(), userId: owner, name: `imported.${type}`, type, isPublic: false, parentId: 0 };
   if (type !== 'folder') {
-    doc.localPath = path.join(harness().folderPath, `imported-${randomBytes(8).toString('hex')}`);
-    await writeFile(doc.localPath, await sharp({ create: { width: 20, height: 20, channels: 3, background: '#888' } }).png().toBuffer());
-    for (const width of thumbnails) await writeFile(thumbnailKey(doc.localPath, width), 'thumbnail');
+    const blob = { store: byteStore(), key: `imported-${randomBytes(8).toString('hex')}` };
+    Object.assign(doc, blobFields(blob));
+    await writeBlob(blob, await sharp({ create: { width: 20, height: 20, channels: 3, background: '#888' } }).png().toBuffer());
+    for (const width of thumbnails) await writeBlob({ store: blob.store, key: thumbnailKey(blob.key, width) }, 'thumbnail');
   }
   await dbClient.files.insertOne(doc);
   return doc;

@@ -5,6 +5,7 @@ import { dbClient } from '../../utils/db';
 import {
   api,
   base64,
+  blobOfFile,
   createUser,
   download,
   expectError,
@@ -91,7 +92,7 @@ describe('conditional downloads for every client', () => {
   it('gives thumbnails weak tags derived from their original, with the same conditional answers', async () => {
     const user = await createUser();
     const image = await upload(user.token, { name: 'i.png', type: 'image', data: base64(await makeImage(600, 300)) });
-    await makeThumbnails((await storedDoc(image.id)).localPath as string);
+    await makeThumbnails(await blobOfFile(image.id));
     const first = await download(image.id, { token: user.token, size: 100 });
     expect(first.status).to.equal(200);
     const etag = first.headers.get('etag') ?? '';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
-import { api, type ApiResponse, base64, createUser, download, expectError, localPathOf, type TestUser, upload } from '../support';
+import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { api, type ApiResponse, base64, blobOfFile, createUser, download, expectError, type TestUser, upload, writeBlob } from '../support';
 
 function mediaType(response: ApiResponse): string | undefined {
   return response.headers.get('content-type')?.split(';')[0];
@@ -58,7 +58,8 @@ describe('GET /files/:id/data', () => {
         it(`answers a ${visibility} file missing on disk to the ${viewer} with 404 "Not found"`, async () => {
           const people = await cast();
           const file = await upload(people.owner.token, { name: 'gone.txt', type: 'file', data: base64('gone'), isPublic });
-          await rm(await localPathOf(file.id));
+          const blob = await blobOfFile(file.id);
+          await blob.store.delete([blob.key]);
           expectError(await api('GET', `/files/${file.id}/data`, { token: tokenOf(people, viewer) }), 404, 'Not found');
           // The damage was made by hand for this test; the suite must leave a consistent store.
           expect((await api('DELETE', `/files/${file.id}`, { token: people.owner.token })).status).to.equal(204);
@@ -115,12 +116,12 @@ describe('GET /files/:id/data', () => {
       expectError(await api('GET', `/files/${new ObjectId().toHexString()}/data?size=7`), 400, 'Invalid size');
     });
 
-    for (const size of [500, 250, 100]) {
+    for (const size of THUMBNAIL_WIDTHS) {
       it(`serves <localPath>_${size} for size=${size}, with the original's Content-Type`, async () => {
         const { owner } = await cast();
         const file = await upload(owner.token, { name: 'photo.png', type: 'image', data: base64('original') });
         const thumbnail = `thumbnail ${size} ${randomBytes(4).toString('hex')}`;
-        await writeFile(`${await localPathOf(file.id)}_${size}`, thumbnail);
+        await writeBlob(await blobOfFile(file.id, size), thumbnail);
         const response = await api('GET', `/files/${file.id}/data?size=${size}`, { token: owner.token });
         expect(response.status).to.equal(200);
         expect(response.text).to.equal(thumbnail);
@@ -138,7 +139,7 @@ describe('GET /files/:id/data', () => {
     it('hides a private file\'s thumbnail from other users with 404 "Not found"', async () => {
       const { owner, other } = await cast();
       const file = await upload(owner.token, { name: 'photo.png', type: 'image', data: base64('original') });
-      await writeFile(`${await localPathOf(file.id)}_100`, 'thumb');
+      await writeBlob(await blobOfFile(file.id, 100), 'thumb');
       expectError(await api('GET', `/files/${file.id}/data?size=100`, { token: other.token }), 404, 'Not found');
       expectError(await api('GET', `/files/${file.id}/data?size=100`), 404, 'Not found');
     });

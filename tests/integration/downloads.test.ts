@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { PUBLIC_MAX_AGE_SECONDS } from '../../controllers/download';
 import { dbClient } from '../../utils/db';
 import { makeThumbnails } from '../../utils/jobs/thumbnails';
-import { api, type ApiResponse, base64, createUser, type PublicFileBody, type RequestOptions, sha256, upload } from '../support';
+import { api, type ApiResponse, base64, blobOfFile, createUser, type PublicFileBody, type RequestOptions, sha256, upload } from '../support';
 
 const DATA_SIZE = 64 * 1024;
 const REVALIDATE = { 'Cache-Control': 'max-age=0' };
@@ -160,8 +160,7 @@ describe('GET /files/:id/data?size=<width> with HTTP semantics', () => {
       .png()
       .toBuffer();
     const file = await upload(token, { name: 'photo.png', type: 'image', data: base64(png), isPublic: true });
-    const stored = await dbClient.files.findOne({ _id: new ObjectId(file.id) });
-    await makeThumbnails(stored?.localPath as string);
+    await makeThumbnails(await blobOfFile(file.id));
     return file;
   }
 

@@ -1,23 +1,28 @@
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
 import { dbClient, type FileDoc } from '../../utils/db';
-import { thumbnailKey, THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { blobFields, byteStore, type Blob } from '../../utils/files/storage';
 import { makeThumbnails } from '../../utils/jobs/thumbnails';
-import { api, base64, createUser, findDoc, harness, localPathOf, type PublicFileBody, upload } from '../support';
+import { api, base64, blobExists, blobOfFile, createUser, findDoc, type PublicFileBody, upload, writeBlob } from '../support';
 
 /** The original and its three thumbnails, as made by the worker. */
-async function uploadImageWithThumbnails(token: string, fields: Record<string, unknown> = {}): Promise<{ file: PublicFileBody; paths: string[] }> {
+async function uploadImageWithThumbnails(token: string, fields: Record<string, unknown> = {}): Promise<{ file: PublicFileBody; blobs: Blob[] }> {
   const png = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#3060c0' } }).png().toBuffer();
   const file = await upload(token, { name: 'photo.png', type: 'image', data: base64(png), ...fields });
-  const localPath = await localPathOf(file.id);
-  await makeThumbnails(localPath);
-  const paths = [localPath, ...THUMBNAIL_WIDTHS.map((width) => thumbnailKey(localPath, width))];
-  for (const target of paths) expect(existsSync(target), target).to.equal(true);
-  return { file, paths };
+  await makeThumbnails(await blobOfFile(file.id));
+  const blobs = [await blobOfFile(file.id), ...(await Promise.all(THUMBNAIL_WIDTHS.map((width) => blobOfFile(file.id, width))))];
+  for (const blob of blobs) expect(await blobExists(blob), blob.key).to.equal(true);
+  return { file, blobs };
+}
+
+/** The keys of those of `blobs` still stored. */
+async function stillStored(blobs: readonly Blob[]): Promise<string[]> {
+  const present: boolean[] = [];
+  // A few at a time: thousands of requests at once would queue past the store's connect timeout.
+  for (let start = 0; start < blobs.length; start += 32) present.push(...(await Promise.all(blobs.slice(start, start + 32).map(blobExists))));
+  return blobs.filter((_, index) => present[index]).map((blob) => blob.key);
 }
 
 interface BigTree {
@@ -25,7 +30,7 @@ interface BigTree {
   /** The chain of folders under root, outermost first. */
   chain: ObjectId[];
   files: ObjectId[];
-  paths: string[];
+  blobs: Blob[];
 }
 
 const CHAIN_DEPTH = 12;
@@ -41,7 +46,7 @@ async function insertBigTree(token: string, userId: string): Promise<BigTree> {
   const root = await upload(token, { name: 'big', type: 'folder' });
   const chain: ObjectId[] = [];
   const files: ObjectId[] = [];
-  const paths: string[] = [];
+  const blobs: Blob[] = [];
   const docs: FileDoc[] = [];
   let parent = new ObjectId(root.id);
   for (let depth = 0; depth < CHAIN_DEPTH; depth += 1) {
@@ -50,28 +55,28 @@ async function insertBigTree(token: string, userId: string): Promise<BigTree> {
     docs.push({ _id: folder, userId: owner, name: `level-${depth}`, type: 'folder', isPublic: false, parentId: storedParent });
     for (let index = 0; index < FILES_PER_FOLDER; index += 1) {
       const id = new ObjectId();
-      const localPath = path.join(harness().folderPath, `tree-${id.toHexString()}`);
-      docs.push({ _id: id, userId: owner, name: `f-${index}.txt`, type: 'file', isPublic: false, parentId: storedParent, localPath });
+      const blob = { store: byteStore(), key: byteStore().newKey() };
+      docs.push({ _id: id, userId: owner, name: `f-${index}.txt`, type: 'file', isPublic: false, parentId: storedParent, ...blobFields(blob) });
       files.push(id);
-      paths.push(localPath);
+      blobs.push(blob);
     }
     chain.push(folder);
     parent = folder;
   }
   await dbClient.files.insertMany(docs);
-  await Promise.all(paths.map((target) => writeFile(target, 'x')));
-  return { root, chain, files, paths };
+  for (let start = 0; start < blobs.length; start += 16) await Promise.all(blobs.slice(start, start + 16).map((blob) => writeBlob(blob, 'x')));
+  return { root, chain, files, blobs };
 }
 
 describe('DELETE /files/:id', () => {
   it('deletes an owned file with its bytes and thumbnails, answers 204, and 404 the second time', async () => {
     const user = await createUser();
-    const { file, paths } = await uploadImageWithThumbnails(user.token);
+    const { file, blobs } = await uploadImageWithThumbnails(user.token);
     const response = await api('DELETE', `/files/${file.id}`, { token: user.token });
     expect(response.status).to.equal(204);
     expect(response.text).to.equal('');
     expect(await findDoc(file.id)).to.equal(null);
-    for (const target of paths) expect(existsSync(target), target).to.equal(false);
+    expect(await stillStored(blobs)).to.deep.equal([]);
     const again = await api('DELETE', `/files/${file.id}`, { token: user.token });
     expect(again.status).to.equal(404);
     expect(again.body).to.deep.equal({ error: 'Not found' });
@@ -82,7 +87,7 @@ describe('DELETE /files/:id', () => {
     const owner = await createUser();
     const other = await createUser();
     const file = await upload(owner.token, { name: 'mine.txt', type: 'file', data: base64('mine'), isPublic: true });
-    const localPath = await localPathOf(file.id);
+    const blob = await blobOfFile(file.id);
     const foreign = await api('DELETE', `/files/${file.id}`, { token: other.token });
     expect(foreign.status).to.equal(404);
     expect(foreign.body).to.deep.equal({ error: 'Not found' });
@@ -90,7 +95,7 @@ describe('DELETE /files/:id', () => {
     expect(anonymous.status).to.equal(401);
     expect(anonymous.body).to.deep.equal({ error: 'Unauthorized' });
     expect(await findDoc(file.id)).to.not.equal(null);
-    expect(existsSync(localPath)).to.equal(true);
+    expect(await blobExists(blob)).to.equal(true);
   });
 
   it('answers 404 for an id that is malformed or never existed', async () => {
@@ -109,14 +114,14 @@ describe('DELETE /files/:id', () => {
     const text = await upload(user.token, { name: 'a.txt', type: 'file', data: base64('a'), parentId: top.id });
     const image = await uploadImageWithThumbnails(user.token, { parentId: inner.id });
     const sibling = await upload(user.token, { name: 'keep.txt', type: 'file', data: base64('keep') });
-    const doomedPaths = [await localPathOf(text.id), ...image.paths];
+    const doomed = [await blobOfFile(text.id), ...image.blobs];
 
     const response = await api('DELETE', `/files/${top.id}`, { token: user.token });
     expect(response.status).to.equal(204);
     for (const id of [top.id, inner.id, text.id, image.file.id]) expect(await findDoc(id), id).to.equal(null);
-    for (const target of doomedPaths) expect(existsSync(target), target).to.equal(false);
+    expect(await stillStored(doomed)).to.deep.equal([]);
     expect(await findDoc(sibling.id)).to.not.equal(null);
-    expect(existsSync(await localPathOf(sibling.id))).to.equal(true);
+    expect(await blobExists(await blobOfFile(sibling.id))).to.equal(true);
   });
 
   it('deletes a folder with a few thousand descendants inserted directly, documents and bytes', async function () {
@@ -128,7 +133,7 @@ describe('DELETE /files/:id', () => {
     expect(response.status).to.equal(204);
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(1);
     expect(await findDoc(outside.id)).to.not.equal(null);
-    expect(tree.paths.filter((target) => existsSync(target))).to.deep.equal([]);
+    expect(await stillStored(tree.blobs)).to.deep.equal([]);
   });
 });
 
@@ -247,7 +252,7 @@ describe('PATCH /files/:id', () => {
     expect(gone.status).to.equal(204);
     const keptFolders = 1 + CHAIN_DEPTH / 2;
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(keptFolders + keptFiles);
-    expect(tree.paths.filter((target) => existsSync(target))).to.deep.equal(tree.paths.slice(0, keptFiles));
+    expect(await stillStored(tree.blobs)).to.deep.equal(tree.blobs.slice(0, keptFiles).map((blob) => blob.key));
     // A move into a folder of the part that stayed is still a cycle for the root.
     const stillCycle = await api('PATCH', `/files/${tree.root.id}`, {
       token: user.token,
@@ -256,6 +261,6 @@ describe('PATCH /files/:id', () => {
     expect(stillCycle.body).to.deep.equal({ error: 'Cannot move a folder into itself' });
     expect((await api('DELETE', `/files/${tree.root.id}`, { token: user.token })).status).to.equal(204);
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
-    expect(tree.paths.filter((target) => existsSync(target))).to.deep.equal([]);
+    expect(await stillStored(tree.blobs)).to.deep.equal([]);
   });
 });

@@ -1,36 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import Queue from 'bull';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp, { type Sharp } from 'sharp';
-import { dbClient } from '../../utils/db';
 import { processFileJob } from '../../utils/jobs/processors';
 import { asBullProcessor, type FileJobData } from '../../utils/queues';
-import { thumbnailKey, THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
-import { byteStore } from '../../utils/files/storage';
+import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/files/byteStore';
+import { byteStore, type Blob } from '../../utils/files/storage';
 import { makeThumbnails, ThumbnailError } from '../../utils/jobs/thumbnails';
-import { api, base64, createUser, harness, partialFiles, rejection, upload } from '../support';
+import { api, base64, blobExists, blobOfFile, createUser, harness, pendingWrites, readBlob, rejection, upload, writeBlob } from '../support';
 import { waitFor, waitUntil } from '../../scripts/lib/wait';
 
-/** A fresh path in FOLDER_PATH, where the worker finds originals. */
-function newPath(): string {
-  return path.join(harness().folderPath, `thumbtest-${randomBytes(8).toString('hex')}`);
+/** An image stored as the server stores uploads, where the worker finds originals. */
+async function writeImage(data: Buffer): Promise<Blob> {
+  const blob = { store: byteStore(), key: byteStore().newKey() };
+  await writeBlob(blob, data);
+  return blob;
 }
 
-async function writeImage(data: Buffer): Promise<string> {
-  const target = newPath();
-  await writeFile(target, data);
-  return target;
-}
+const thumbnailOf = ({ store, key }: Blob, width: ThumbnailWidth): Blob => ({ store, key: thumbnailKey(key, width) });
 
-/** Everything makeThumbnails may have written for `localPath`, finished or not. */
-async function outputsOf(localPath: string): Promise<string[]> {
-  const base = path.basename(localPath);
-  return (await readdir(path.dirname(localPath))).filter((entry) => entry.startsWith(`${base}_`) || entry.startsWith(`${base}.`));
+/** Everything makeThumbnails may have written for `original`, finished or under way. */
+async function outputsOf({ store, key }: Blob): Promise<string[]> {
+  const outputs = (await pendingWrites()).filter((name) => name.startsWith(key));
+  for await (const entry of store.list()) if (entry.key.startsWith(`${key}_`)) outputs.push(entry.key);
+  return outputs;
 }
 
 function solid(width: number, height: number, background: string): Sharp {
@@ -50,12 +45,12 @@ describe('makeThumbnails', () => {
       const original = await writeImage(await encode(solid(800, 600, '#2080c0')).toBuffer());
       await makeThumbnails(original);
       for (const width of THUMBNAIL_WIDTHS) {
-        const metadata = await sharp(thumbnailKey(original, width)).metadata();
+        const metadata = await sharp(await readBlob(thumbnailOf(original, width))).metadata();
         expect(metadata.format, `${width}`).to.equal(format);
         expect(metadata.width).to.equal(width);
         expect(metadata.height).to.equal(Math.round((width * 600) / 800));
       }
-      expect(await partialFiles()).to.deep.equal([]);
+      expect(await pendingWrites()).to.deep.equal([]);
     });
   }
 
@@ -67,7 +62,7 @@ describe('makeThumbnails', () => {
     const original = await writeImage(animation);
     await makeThumbnails(original);
     for (const width of THUMBNAIL_WIDTHS) {
-      const thumbnail = sharp(thumbnailKey(original, width));
+      const thumbnail = sharp(await readBlob(thumbnailOf(original, width)));
       const metadata = await thumbnail.metadata();
       expect(metadata.format).to.equal('gif');
       expect(metadata.width).to.equal(width);
@@ -82,11 +77,11 @@ describe('makeThumbnails', () => {
     expect(await sharp(rotated).metadata()).to.include({ orientation: 6, width: 300, height: 200 });
     const original = await writeImage(rotated);
     await makeThumbnails(original);
-    const small = await sharp(thumbnailKey(original, 100)).metadata();
+    const small = await sharp(await readBlob(thumbnailOf(original, 100))).metadata();
     expect([small.width, small.height]).to.deep.equal([100, 150]);
     // Already upright: no orientation left for a viewer to apply a second time.
     expect(small.orientation ?? 1).to.equal(1);
-    const large = await sharp(thumbnailKey(original, 500)).metadata();
+    const large = await sharp(await readBlob(thumbnailOf(original, 500))).metadata();
     expect([large.width, large.height]).to.deep.equal([500, 750]);
   });
 
@@ -99,7 +94,7 @@ describe('makeThumbnails', () => {
     const original = await writeImage(await sharp(pixels, { raw: { width: 200, height: 100, channels: 4 } }).png().toBuffer());
     await makeThumbnails(original);
     for (const width of THUMBNAIL_WIDTHS) {
-      const { data, info } = await sharp(thumbnailKey(original, width)).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(await readBlob(thumbnailOf(original, width))).raw().toBuffer({ resolveWithObject: true });
       expect(info.channels, `${width}`).to.equal(4);
       expect(data[3], 'top-left alpha').to.equal(0);
       const rightEdge = (info.width - 1) * 4;
@@ -117,7 +112,7 @@ describe('makeThumbnails', () => {
       expect(failure).to.be.instanceOf(ThumbnailError);
       expect(failure.message).to.match(/^Cannot decode image: ./);
       expect(await outputsOf(original)).to.deep.equal([]);
-      expect(await partialFiles()).to.deep.equal([]);
+      expect(await pendingWrites()).to.deep.equal([]);
     });
   }
 
@@ -131,25 +126,24 @@ describe('makeThumbnails', () => {
   });
 
   it('writes each file whole or not at all: a write that fails midway leaves neither the file nor a partial', async () => {
-    const target = thumbnailKey(newPath(), 500);
+    const target = thumbnailOf(await writeImage(Buffer.from('x')), 500);
     const failing = new Readable({
       read() {
         this.push(randomBytes(1000));
         this.destroy(new Error('disk full'));
       },
     });
-    const failure = await rejection(byteStore().write(target, failing, { maxBytes: Number.POSITIVE_INFINITY }));
+    const failure = await rejection(target.store.write(target.key, failing, { maxBytes: Number.POSITIVE_INFINITY }));
     expect(failure.message).to.equal('disk full');
-    expect(existsSync(target)).to.equal(false);
-    expect(await partialFiles()).to.deep.equal([]);
+    expect(await blobExists(target)).to.equal(false);
+    expect(await pendingWrites()).to.deep.equal([]);
   });
 });
 
 describe('thumbnail jobs', () => {
-  async function uploadImage(token: string, data: Buffer): Promise<{ id: string; userId: string; localPath: string }> {
+  async function uploadImage(token: string, data: Buffer): Promise<{ id: string; userId: string; blob: Blob }> {
     const file = await upload(token, { name: 'picture.avif', type: 'image', data: base64(data) });
-    const doc = await dbClient.files.findOne({ _id: new ObjectId(file.id) });
-    return { id: file.id, userId: file.userId, localPath: doc?.localPath as string };
+    return { id: file.id, userId: file.userId, blob: await blobOfFile(file.id) };
   }
 
   /** A private queue, so the processor under test never takes jobs meant for the suite's fileQueue. */
@@ -178,7 +172,7 @@ describe('thumbnail jobs', () => {
       expect(kept?.attemptsMade).to.equal(1);
       expect(kept?.failedReason).to.match(/^Cannot decode image: /);
     });
-    expect(await outputsOf(image.localPath)).to.deep.equal([]);
+    expect(await outputsOf(image.blob)).to.deep.equal([]);
   });
 
   it('retries a failure that may pass, such as a file not found yet', async () => {
@@ -213,9 +207,9 @@ describe('thumbnail jobs', () => {
     expect(deleted.status).to.equal(204);
     await job;
     expect(deletedAt, 'the delete finished while the job was still running').to.be.below(jobFinishedAt);
-    expect(await outputsOf(image.localPath)).to.deep.equal([]);
-    expect(existsSync(image.localPath)).to.equal(false);
-    expect(await partialFiles()).to.deep.equal([]);
+    expect(await outputsOf(image.blob)).to.deep.equal([]);
+    expect(await blobExists(image.blob)).to.equal(false);
+    expect(await pendingWrites()).to.deep.equal([]);
   });
 
   it('still makes thumbnails of an image moved and renamed while its job runs', async () => {
@@ -226,7 +220,7 @@ describe('thumbnail jobs', () => {
     const moved = await api('PATCH', `/files/${image.id}`, { token: user.token, json: { parentId: folder.id, name: 'moved.avif' } });
     expect(moved.status).to.equal(200);
     await job;
-    for (const width of THUMBNAIL_WIDTHS) expect(existsSync(thumbnailKey(image.localPath, width)), `${width}`).to.equal(true);
+    for (const width of THUMBNAIL_WIDTHS) expect(await blobExists(thumbnailOf(image.blob, width)), `${width}`).to.equal(true);
     const served = await api('GET', `/files/${image.id}/data?size=100`, { token: user.token });
     expect(served.status).to.equal(200);
   });

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
@@ -8,16 +7,18 @@ import {
   api,
   type ApiResponse,
   base64,
+  blobOfFile,
   createUser,
   expectNothingStored,
-  folderEntries,
   harness,
   multipart,
-  partialFiles,
+  pendingWrites,
   PUBLIC_FILE_KEYS,
+  readBlob,
   type PublicFileBody,
   sha256,
   storedDoc,
+  storedKeys,
   StreamingRequest,
   upload,
   uploadMultipart,
@@ -38,7 +39,7 @@ async function expectStored(response: ApiResponse, token: string, content: Buffe
   expect(doc.size).to.equal(content.length);
   expect(doc.sha256).to.equal(sha256(content));
   expect(doc.createdAt).to.be.instanceOf(Date);
-  expect((await readFile(doc.localPath as string)).equals(content)).to.equal(true);
+  expect((await readBlob(await blobOfFile(file.id))).equals(content)).to.equal(true);
   const served = await fetch(`${harness().baseUrl}/files/${file.id}/data`, { headers: { 'X-Token': token } });
   expect(served.status).to.equal(200);
   expect(Buffer.from(await served.arrayBuffer()).equals(content)).to.equal(true);
@@ -57,19 +58,20 @@ async function streamUpload(token: string, name: string, size: number): Promise<
 }
 
 /**
- * Writes 1 MiB chunks until the server has a `.partial` file open, then drops the connection;
- * the upload must leave no file, no `.partial` and no document behind.
+ * Writes 1 MiB chunks until the server has a write under way (a `.partial` file, a multipart
+ * upload), then drops the connection; the upload must leave no object, no write under way and
+ * no document behind.
  */
 async function abortMidUpload(started: StreamingRequest, before: string[], owner: ObjectId, name: string): Promise<void> {
   const chunk = randomBytes(MIB);
-  for (let written = 0; (await partialFiles()).length === 0; written += 1) {
+  for (let written = 0; (await pendingWrites()).length === 0; written += 1) {
     if (written >= 64) throw new Error('the server never started writing the upload');
     await started.write(chunk);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   started.abort();
-  await waitUntil('the partial file to be removed', async () => (await partialFiles()).length === 0, 10_000, 10);
-  expect(await folderEntries()).to.deep.equal(before);
+  await waitUntil('the partial file to be removed', async () => (await pendingWrites()).length === 0, 10_000, 10);
+  expect(await storedKeys()).to.deep.equal(before);
   expect(await dbClient.files.countDocuments({ userId: owner, name })).to.equal(0);
 }
 
@@ -111,7 +113,7 @@ describe('POST /files with multipart/form-data', () => {
 
   it('rejects fields that fail before the file part with the upload error, and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const response = await uploadMultipart(user.token, [
       { name: 'name', value: 'orphan.bin' },
       { name: 'type', value: 'file' },
@@ -126,7 +128,7 @@ describe('POST /files with multipart/form-data', () => {
   it('removes bytes already stored when fields after the file part fail, with 400 "Parent is not a folder"', async () => {
     const user = await createUser();
     const notAFolder = await upload(user.token, { name: 'plain.txt', type: 'file', data: base64('x') });
-    const before = await folderEntries();
+    const before = await storedKeys();
     const response = await uploadMultipart(user.token, [
       { name: 'file', filename: 'late.bin', content: randomBytes(MIB) },
       { name: 'type', value: 'file' },
@@ -134,7 +136,7 @@ describe('POST /files with multipart/form-data', () => {
     ]);
     expect(response.status).to.equal(400);
     expect(response.body).to.deep.equal({ error: 'Parent is not a folder' });
-    expect(await folderEntries()).to.deep.equal(before);
+    expect(await storedKeys()).to.deep.equal(before);
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(1);
   });
 
@@ -153,7 +155,7 @@ describe('POST /files with multipart/form-data', () => {
 
   it('rejects a body that ends inside the file part with 400 "Invalid multipart body", and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const { body, contentType } = multipart([
       { name: 'name', value: 'cut.bin' },
       { name: 'type', value: 'file' },
@@ -167,7 +169,7 @@ describe('POST /files with multipart/form-data', () => {
 
   it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const response = await withUploadLimit(MIB, () =>
       uploadMultipart(user.token, [
         { name: 'name', value: 'big.bin' },
@@ -182,7 +184,7 @@ describe('POST /files with multipart/form-data', () => {
 
   it('leaves no file, no partial file and no document when the client disconnects mid-upload', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const boundary = 'abort-boundary';
     const started = new StreamingRequest('POST', '/files', { token: user.token, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } });
     await started.write(
@@ -214,7 +216,7 @@ describe('POST /files with a raw body', () => {
 
   it('rejects bad metadata before reading the body, and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const missingName = await uploadRaw(user.token, { type: 'file' }, randomBytes(MIB));
     expect(missingName.status).to.equal(400);
     expect(missingName.body).to.deep.equal({ error: 'Missing name' });
@@ -225,7 +227,7 @@ describe('POST /files with a raw body', () => {
 
   it('answers 413 "Payload too large" over UPLOAD_MAX_BYTES and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     // One byte over shows only at the last byte; far over, the rest of the body is read and dropped.
     for (const size of [MIB + 1, 3 * MIB]) {
       const response = await withUploadLimit(MIB, () => uploadRaw(user.token, { name: 'big.bin', type: 'file' }, randomBytes(size)));
@@ -244,7 +246,7 @@ describe('POST /files with a raw body', () => {
 
   it('leaves no file, no partial file and no document when the client disconnects mid-upload', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const started = new StreamingRequest('POST', '/files?name=cut.bin&type=file', { token: user.token, headers: { 'Content-Type': 'application/octet-stream' } });
     await abortMidUpload(started, before, new ObjectId(user.id), 'cut.bin');
   });
@@ -293,7 +295,8 @@ describe('POST /files with a raw body', () => {
     const doc = await storedDoc((result.body as PublicFileBody).id);
     expect(doc.size).to.equal(total);
     expect(doc.sha256).to.equal(hash.digest('hex'));
-    expect((await stat(doc.localPath as string)).size).to.equal(total);
+    const blob = await blobOfFile(doc._id.toHexString());
+    expect((await blob.store.stat(blob.key))?.size).to.equal(total);
     // 200 MiB is too much to leave in a folder shared with the rest of the run.
     expect((await api('DELETE', `/files/${doc._id.toHexString()}`, { token: user.token })).status).to.equal(204);
   });
@@ -302,7 +305,7 @@ describe('POST /files with a raw body', () => {
 describe('POST /files with a base64 JSON body', () => {
   it('answers 413 "Payload too large" when the decoded data exceeds UPLOAD_MAX_BYTES, and stores nothing', async () => {
     const user = await createUser();
-    const before = await folderEntries();
+    const before = await storedKeys();
     const response = await withUploadLimit(1000, () =>
       api('POST', '/files', { token: user.token, json: { name: 'b.bin', type: 'file', data: base64(randomBytes(1001)) } }),
     );

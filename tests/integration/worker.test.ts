@@ -1,16 +1,18 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
-import { dbClient } from '../../utils/db';
+import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
 import { processFileJob, processUserJob } from '../../utils/jobs/processors';
-import { base64, captureOutput, createUser, makeImage, rejection, type TestUser, upload } from '../support';
+import { base64, blobOfFile, captureOutput, createUser, makeImage, pendingWrites, readBlob, rejection, storedKeys, type TestUser, upload } from '../support';
 
-async function uploadImage(user: TestUser, image: Buffer, name = 'photo.png'): Promise<{ fileId: string; localPath: string }> {
+async function uploadImage(user: TestUser, image: Buffer, name = 'photo.png'): Promise<{ fileId: string; key: string }> {
   const file = await upload(user.token, { name, type: 'image', data: base64(image) });
-  const stored = await dbClient.files.findOne({ _id: new ObjectId(file.id) });
-  return { fileId: file.id, localPath: stored?.localPath ?? '' };
+  return { fileId: file.id, key: (await blobOfFile(file.id)).key };
+}
+
+/** The stored objects whose keys begin with the original's: itself and its thumbnails. */
+async function objectsOf(key: string): Promise<string[]> {
+  return (await storedKeys()).filter((name) => name.startsWith(key));
 }
 
 describe('processFileJob', () => {
@@ -35,17 +37,16 @@ describe('processFileJob', () => {
 
     it('throws "File not found" when the file belongs to another user, and makes no thumbnail', async () => {
       const [owner, other] = [await createUser(), await createUser()];
-      const { fileId, localPath } = await uploadImage(owner, await makeImage(40, 20));
+      const { fileId, key } = await uploadImage(owner, await makeImage(40, 20));
       expect((await rejection(processFileJob({ fileId, userId: other.id }))).message).to.equal('File not found');
-      const siblings = await readdir(path.dirname(localPath));
-      expect(siblings.filter((name) => name.startsWith(`${path.basename(localPath)}_`))).to.deep.equal([]);
+      expect(await objectsOf(key)).to.deep.equal([key]);
     });
   });
 
   describe('thumbnails', () => {
-    async function expectThumbnails(localPath: string, format: string, aspect: number, hasAlpha: boolean): Promise<void> {
-      for (const width of [500, 250, 100]) {
-        const metadata = await sharp(`${localPath}_${width}`).metadata();
+    async function expectThumbnails(fileId: string, format: string, aspect: number, hasAlpha: boolean): Promise<void> {
+      for (const width of THUMBNAIL_WIDTHS) {
+        const metadata = await sharp(await readBlob(await blobOfFile(fileId, width))).metadata();
         expect(metadata.format, `${width}`).to.equal(format);
         expect(metadata.width, `${width}`).to.equal(width);
         expect(metadata.height, `${width}`).to.be.closeTo(width / aspect, 1);
@@ -53,25 +54,25 @@ describe('processFileJob', () => {
       }
     }
 
-    it('writes <localPath>_500, _250 and _100, that wide, aspect and PNG transparency kept', async () => {
+    it('writes <key>_500, _250 and _100, that wide, aspect and PNG transparency kept', async () => {
       const user = await createUser();
-      const { fileId, localPath } = await uploadImage(user, await makeImage(800, 600, 'png'));
+      const { fileId } = await uploadImage(user, await makeImage(800, 600, 'png'));
       await processFileJob({ fileId, userId: user.id });
-      await expectThumbnails(localPath, 'png', 800 / 600, true);
+      await expectThumbnails(fileId, 'png', 800 / 600, true);
     });
 
     it('keeps a JPEG a JPEG', async () => {
       const user = await createUser();
-      const { fileId, localPath } = await uploadImage(user, await makeImage(640, 480, 'jpeg'), 'photo.jpg');
+      const { fileId } = await uploadImage(user, await makeImage(640, 480, 'jpeg'), 'photo.jpg');
       await processFileJob({ fileId, userId: user.id });
-      await expectThumbnails(localPath, 'jpeg', 640 / 480, false);
+      await expectThumbnails(fileId, 'jpeg', 640 / 480, false);
     });
 
     it('enlarges an image narrower than 500 px to the three widths', async () => {
       const user = await createUser();
-      const { fileId, localPath } = await uploadImage(user, await makeImage(120, 60, 'webp'), 'small.webp');
+      const { fileId } = await uploadImage(user, await makeImage(120, 60, 'webp'), 'small.webp');
       await processFileJob({ fileId, userId: user.id });
-      await expectThumbnails(localPath, 'webp', 2, true);
+      await expectThumbnails(fileId, 'webp', 2, true);
     });
 
     it('applies the EXIF orientation, so a photo taken sideways comes out upright', async () => {
@@ -79,20 +80,19 @@ describe('processFileJob', () => {
       // Stored 600 wide and 300 high; orientation 6 means it is shown rotated, 300 wide and 600 high.
       const sideways = await sharp(await makeImage(600, 300, 'jpeg')).withMetadata({ orientation: 6 }).jpeg().toBuffer();
       expect(await sharp(sideways).metadata()).to.include({ width: 600, height: 300, orientation: 6 });
-      const { fileId, localPath } = await uploadImage(user, sideways, 'phone.jpg');
+      const { fileId } = await uploadImage(user, sideways, 'phone.jpg');
       await processFileJob({ fileId, userId: user.id });
-      await expectThumbnails(localPath, 'jpeg', 300 / 600, false);
+      await expectThumbnails(fileId, 'jpeg', 300 / 600, false);
     });
 
     it('is harmless to run twice: the same thumbnails and no temporary files left', async () => {
       const user = await createUser();
-      const { fileId, localPath } = await uploadImage(user, await makeImage(300, 300));
+      const { fileId, key } = await uploadImage(user, await makeImage(300, 300));
       await processFileJob({ fileId, userId: user.id });
       await processFileJob({ fileId, userId: user.id });
-      await expectThumbnails(localPath, 'png', 1, true);
-      const siblings = (await readdir(path.dirname(localPath))).filter((name) => name.startsWith(path.basename(localPath)));
-      const base = path.basename(localPath);
-      expect(siblings.sort()).to.deep.equal([base, `${base}_100`, `${base}_250`, `${base}_500`]);
+      await expectThumbnails(fileId, 'png', 1, true);
+      expect(await objectsOf(key)).to.deep.equal([key, `${key}_100`, `${key}_250`, `${key}_500`]);
+      expect(await pendingWrites()).to.deep.equal([]);
     });
   });
 });

@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices } from '../../scripts/lib/services';
+import { findOrStartS3, s3Env } from '../../scripts/lib/versitygw';
 import { buildWebIfStale } from '../../scripts/lib/webBuild';
 import { closeServer, startServer } from '../../server';
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
 import { dbClient } from '../../utils/db';
 import { checkStore, hasDamage } from '../../utils/files/fsck';
+import { s3Store } from '../../utils/files/storage';
+import { allViolations, fileViolations, holdToContract } from './contract';
 import { harness, setHarness } from './harness';
 
 /**
@@ -22,25 +25,34 @@ export async function mochaGlobalSetup(): Promise<void> {
   buildWebIfStale();
   const services = await startServices({ prefix: 'TEST_' });
   const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-test-'));
-  const env = {
+  const run = randomBytes(4).toString('hex');
+  const env: Record<string, string> = {
     DB_URL: services.dbUrl,
     // A fresh database per run, so a shared TEST_DB_URL never mixes runs.
-    DB_DATABASE: `files_manager_test_${randomBytes(4).toString('hex')}`,
+    DB_DATABASE: `files_manager_test_${run}`,
     REDIS_URL: services.redisUrl,
     FOLDER_PATH: folderPath,
   };
+  // TEST_STORAGE=s3 runs the tier with the bytes in a bucket: versitygw, or the one TEST_AWS_ENDPOINT_URL_S3 names.
+  const s3 = process.env.TEST_STORAGE === 's3' ? await findOrStartS3('TEST_') : undefined;
+  if (s3 !== undefined) Object.assign(env, s3Env(s3, `test-${run}/`));
   useConfig(loadConfig(env));
   await connectClients();
   const server = await startServer(0);
+  holdToContract(server);
   const { port } = server.address() as AddressInfo;
-  setHarness({ baseUrl: `http://127.0.0.1:${port}`, server, services, folderPath, env });
+  setHarness({ baseUrl: `http://127.0.0.1:${port}`, server, services, folderPath, env, s3 });
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
-  const { server, services, folderPath } = harness();
+  const { server, services, folderPath, s3 } = harness();
   await closeServer(server);
   if (dbClient.isAlive()) await dbClient.database.dropDatabase().catch(() => undefined);
+  // A named bucket outlives the run: leave nothing of it there.
+  const bucket = s3Store();
+  if (bucket !== undefined) for await (const { key } of bucket.list()) await bucket.delete([key]);
   await closeClients();
+  await s3?.dispose();
   await services.stop();
   rmSync(folderPath, { recursive: true, force: true });
   setHarness(undefined);
@@ -51,8 +63,15 @@ export async function mochaGlobalTeardown(): Promise<void> {
  * fsck` sees it, so a test that damages it on purpose also mends it.
  */
 export const mochaHooks = {
+  /** Every response a test caused must be one the OpenAPI document describes. */
+  afterEach(this: Mocha.Context): void {
+    fileViolations(this.currentTest?.fullTitle() ?? 'a test');
+  },
+
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(120_000);
+    const violations = allViolations();
+    if (violations.length > 0) throw new Error(`responses the OpenAPI document does not describe:\n  ${violations.join('\n  ')}`);
     const report = await checkStore();
     if (hasDamage(report)) throw new Error(`the suite left the store inconsistent:\n${JSON.stringify(report, null, 2)}`);
   },

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { Services } from '../../scripts/lib/services';
+import type { S3Service } from '../../scripts/lib/versitygw';
 
-/** What the global fixture (tests/fixtures.ts) set up once for the whole run. */
+/** What the global fixture (tests/support/fixtures.ts) set up once for the whole run. */
 export interface Harness {
   baseUrl: string;
   server: Server;
@@ -9,6 +10,8 @@ export interface Harness {
   folderPath: string;
   /** The environment the in-process app was configured from; child processes reuse it. */
   env: Record<string, string>;
+  /** The bucket of a TEST_STORAGE=s3 run. */
+  s3?: S3Service;
 }
 
 let current: Harness | undefined;

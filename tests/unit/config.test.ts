@@ -115,3 +115,32 @@ describe('loadConfig: throttling and proxies', () => {
     expect(error.message).to.include('nowhere');
   });
 });
+
+describe('loadConfig: storage', () => {
+  it('keeps the bytes on the local disk by default', () => {
+    expect(loadConfig({}).storage).to.deep.equal({ driver: 'local' });
+  });
+
+  it('reads the AWS SDK variables and the bucket for STORAGE=s3', () => {
+    const { storage } = loadConfig({
+      STORAGE: 's3',
+      S3_BUCKET: 'files',
+      S3_PREFIX: 'prod/',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',
+      AWS_ACCESS_KEY_ID: 'key',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(storage).to.deep.equal({
+      driver: 's3',
+      s3: { bucket: 'files', prefix: 'prod/', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', accessKeyId: 'key', secretAccessKey: 'secret' },
+    });
+  });
+
+  it('lists a missing bucket, half a key pair, a bad endpoint and an unknown driver with the rest', () => {
+    const s3 = configError({ STORAGE: 's3', AWS_ACCESS_KEY_ID: 'key', AWS_ENDPOINT_URL_S3: 'ftp://x', PORT: 'x' });
+    for (const name of ['S3_BUCKET', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL_S3', 'PORT']) {
+      expect(s3.problems.some((problem) => problem.startsWith(`${name} `)), name).to.equal(true);
+    }
+    expect(configError({ STORAGE: 'ftp' }).problems).to.deep.equal(['STORAGE must be one of local, s3, got "ftp"']);
+  });
+});

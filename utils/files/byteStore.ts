@@ -53,6 +53,10 @@ export interface ByteStore {
   delete(keys: readonly string[]): Promise<void>;
   /** Every complete object, streamed, for the consistency checker and the sweep. */
   list(): AsyncIterable<ObjectEntry>;
+  /** Writes begun and neither finished nor undone: in progress, or left by a writer that died. */
+  pendingWrites(): Promise<string[]>;
+  /** Whether the store answered its last call or check; what `/status` reports. */
+  isAvailable(): boolean;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -2,13 +2,13 @@ import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { badRequest, notFound } from '../errors';
 import { thumbnailKey, type ThumbnailWidth } from './byteStore';
-import { blobKey } from './storage';
+import { blobOf, type Blob } from './storage';
 import { findFile } from './store';
 
 export interface ReadableContent {
   file: FileDoc;
-  /** The original's key, or its thumbnail's. */
-  key: string;
+  /** The original, or its thumbnail. */
+  blob: Blob;
   /** Set when a thumbnail was asked for. */
   width?: ThumbnailWidth;
 }
@@ -22,7 +22,7 @@ export async function findReadableContent(id: ObjectId | null, viewer: ObjectId 
   if (file === null) throw notFound();
   if (file.isPublic !== true && !(viewer !== undefined && viewer.equals(file.userId))) throw notFound();
   if (file.type === 'folder') throw badRequest("A folder doesn't have content");
-  const key = blobKey(file);
-  if (key === undefined) throw notFound();
-  return width === undefined ? { file, key } : { file, key: thumbnailKey(key, width), width };
+  const blob = blobOf(file);
+  if (blob === undefined) throw notFound();
+  return width === undefined ? { file, blob } : { file, blob: { store: blob.store, key: thumbnailKey(blob.key, width) }, width };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { THUMBNAIL_WIDTHS } from './byteStore';
-import { blobKey, byteStore } from './storage';
+import { blobOf, storesInUse, type Blob } from './storage';
 import { countFiles, findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from './store';
 import { parentObjectId } from './tree';
 import { withTreeLock } from './treeLock';
@@ -187,20 +187,20 @@ export async function checkStore(options: FsckOptions = {}): Promise<FsckReport>
     interruptedDeletes: finding(),
     repaired: { movedToLostAndFound: 0, restoredFolders: 0, removedBytes: 0 },
   };
-  const store = byteStore();
   const referenced = new KeyFilter(await countFiles());
   // Bytes of other owners' documents are referenced too, so a scan of one owner cannot judge any.
   const judgeBytes = owner === undefined;
   const cache = new VerdictCache();
 
   for await (const batch of scanFiles(owner)) {
-    const stats = await statAll(batch.map(blobKey));
+    const blobs = batch.map(blobOf);
+    const present = await statAll(blobs);
     for (const [index, doc] of batch.entries()) {
       report.documents += 1;
       if (report.documents % progressEvery === 0) onProgress(`${report.documents} documents checked`);
-      const key = blobKey(doc);
-      if (key !== undefined) referenced.add(key);
-      if (doc.type !== 'folder' && (key === undefined || stats[index] === false)) note(report.missingBytes, doc._id.toHexString());
+      const blob = blobs[index];
+      if (blob !== undefined) referenced.add(referenceOf(blob.store.driver, blob.key));
+      if (doc.type !== 'folder' && (blob === undefined || present[index] === false)) note(report.missingBytes, doc._id.toHexString());
       if (doc.deleting === true) await findInterruptedDelete(doc, report, repair);
 
       const verdict = cache.get(doc._id) ?? (await classify(doc, cache));
@@ -214,30 +214,81 @@ export async function checkStore(options: FsckOptions = {}): Promise<FsckReport>
   }
 
   if (!judgeBytes) return report;
+  const swept = await sweepStores(referenced, { remove: repair, unreferencedMinAgeMs, onProgress, progressEvery });
+  report.objects = swept.objects;
+  report.unreferencedBytes = swept.unreferenced;
+  report.youngUnreferencedBytes = swept.young;
+  report.repaired.removedBytes = swept.removed;
+  return report;
+}
+
+export interface SweepReport {
+  objects: number;
+  /** Older than the minimum age: garbage. */
+  unreferenced: Finding;
+  young: number;
+  removed: number;
+}
+
+interface SweepOptions {
+  remove: boolean;
+  unreferencedMinAgeMs: number;
+  onProgress: (message: string) => void;
+  progressEvery: number;
+}
+
+/** Lists every store in use and finds (and with `remove`, deletes) what no document references. */
+async function sweepStores(referenced: KeyFilter, options: SweepOptions): Promise<SweepReport> {
+  const report: SweepReport = { objects: 0, unreferenced: finding(), young: 0, removed: 0 };
   const now = Date.now();
-  for await (const object of store.list()) {
-    report.objects += 1;
-    if (report.objects % progressEvery === 0) onProgress(`${report.objects} stored objects checked`);
-    if (referenced.mightContain(originalKey(object.key))) continue;
-    if (now - object.modified.getTime() < unreferencedMinAgeMs) {
-      report.youngUnreferencedBytes += 1;
-      continue;
-    }
-    note(report.unreferencedBytes, object.key);
-    if (repair) {
-      await store.delete([object.key]);
-      report.repaired.removedBytes += 1;
+  for (const store of storesInUse()) {
+    for await (const object of store.list()) {
+      report.objects += 1;
+      if (report.objects % options.progressEvery === 0) options.onProgress(`${report.objects} stored objects checked`);
+      if (referenced.mightContain(referenceOf(store.driver, originalKey(object.key)))) continue;
+      if (now - object.modified.getTime() < options.unreferencedMinAgeMs) {
+        report.young += 1;
+        continue;
+      }
+      note(report.unreferenced, `${store.driver}:${object.key}`);
+      if (options.remove) {
+        await store.delete([object.key]);
+        report.removed += 1;
+      }
     }
   }
   return report;
 }
 
-/** Stats every key at a bounded concurrency; true when the object is there, false when not, undefined for no key. */
-async function statAll(keys: readonly (string | undefined)[]): Promise<(boolean | undefined)[]> {
+/**
+ * `npm run storage:sweep`: the objects (or files) no document references and older than an
+ * hour, across every store in use; deleted with `remove`. What a migration to S3 leaves on the
+ * disk ends here.
+ */
+export async function sweepUnreferencedBytes(options: Partial<SweepOptions> = {}): Promise<SweepReport> {
+  const referenced = new KeyFilter(await countFiles());
+  for await (const batch of scanFiles()) {
+    for (const blob of batch.map(blobOf)) if (blob !== undefined) referenced.add(referenceOf(blob.store.driver, blob.key));
+  }
+  return sweepStores(referenced, {
+    remove: options.remove ?? false,
+    unreferencedMinAgeMs: options.unreferencedMinAgeMs ?? UNREFERENCED_MIN_AGE_MS,
+    onProgress: options.onProgress ?? (() => undefined),
+    progressEvery: options.progressEvery ?? 10_000,
+  });
+}
+
+/** One object in one store, as the filter of referenced objects knows it. */
+function referenceOf(driver: string, key: string): string {
+  return `${driver}:${key}`;
+}
+
+/** Stats every object at a bounded concurrency; true when it is there, false when not, undefined for none. */
+async function statAll(blobs: readonly (Blob | undefined)[]): Promise<(boolean | undefined)[]> {
   const results: (boolean | undefined)[] = [];
-  for (let start = 0; start < keys.length; start += PARALLEL_STATS) {
-    const slice = keys.slice(start, start + PARALLEL_STATS);
-    results.push(...(await Promise.all(slice.map(async (key) => (key === undefined ? undefined : (await byteStore().stat(key)) !== null)))));
+  for (let start = 0; start < blobs.length; start += PARALLEL_STATS) {
+    const slice = blobs.slice(start, start + PARALLEL_STATS);
+    results.push(...(await Promise.all(slice.map(async (blob) => (blob === undefined ? undefined : (await blob.store.stat(blob.key)) !== null)))));
   }
   return results;
 }

@@ -22,9 +22,10 @@ function partialPath(finalPath: string): string {
 const isMissing = (error: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 /**
- * Bytes in one flat folder (FOLDER_PATH) under uuid names. A key is the file's absolute path,
- * which documents keep as `localPath`, as the contract has it. Every write goes to a
- * `.partial` name first and is renamed into place, so a reader sees a whole file or none.
+ * Bytes in one flat folder (FOLDER_PATH) under uuid names. A key is a name in the folder;
+ * documents keep the file's absolute path as `localPath`, as the contract has it (and an
+ * absolute path works as a key too, for documents imported from elsewhere). Every write goes to
+ * a `.partial` name first and is renamed into place, so a reader sees a whole file or none.
  */
 export class LocalStore implements ByteStore {
   readonly driver = 'local';
@@ -32,7 +33,17 @@ export class LocalStore implements ByteStore {
   constructor(readonly folder: string) {}
 
   newKey(): string {
-    return path.join(this.folder, uuidv4());
+    return uuidv4();
+  }
+
+  /** Where the file of `key` is; what documents record as `localPath`. */
+  localPath(key: string): string {
+    return path.resolve(this.folder, key);
+  }
+
+  /** The key of a document's `localPath`: its name when it lies in the folder. */
+  keyOf(localPath: string): string {
+    return path.dirname(localPath) === this.folder ? path.basename(localPath) : localPath;
   }
 
   /** Also clears what writers that died left behind. */
@@ -42,15 +53,28 @@ export class LocalStore implements ByteStore {
     await this.sweepAbandoned();
   }
 
+  /** `source` is piped, never destroyed: it may be a request the caller still has to answer. */
   async write(key: string, source: Readable, { maxBytes }: WriteOptions): Promise<StoredBytes> {
+    const target = this.localPath(key);
     const counted = meter(maxBytes);
-    const partial = partialPath(key);
+    const partial = partialPath(target);
+    const fail = (error: Error): void => {
+      counted.stream.destroy(error);
+    };
+    // Opened before any byte flows: a write stream that opened lazily could create the file
+    // after a failure had already removed it, and leave it behind.
+    const file = await fs.open(partial, 'wx');
+    source.once('error', fail);
+    source.pipe(counted.stream);
     try {
-      await pipeline(source, counted.stream, createWriteStream(partial, { flags: 'wx' }));
-      await fs.rename(partial, key);
+      await pipeline(counted.stream, createWriteStream('', { fd: file }));
+      await fs.rename(partial, target);
     } catch (error) {
       await fs.rm(partial, { force: true });
       throw error;
+    } finally {
+      source.unpipe(counted.stream);
+      source.off('error', fail);
     }
     return counted.result();
   }
@@ -58,7 +82,7 @@ export class LocalStore implements ByteStore {
   async read(key: string, range?: ByteRange): Promise<Readable> {
     let handle;
     try {
-      handle = await fs.open(key, 'r');
+      handle = await fs.open(this.localPath(key), 'r');
     } catch (error) {
       if (isMissing(error)) throw new MissingObjectError(`no file at ${key}`);
       throw error;
@@ -68,7 +92,7 @@ export class LocalStore implements ByteStore {
 
   async stat(key: string): Promise<ObjectStat | null> {
     try {
-      const stats = await fs.stat(key);
+      const stats = await fs.stat(this.localPath(key));
       return stats.isFile() ? { size: stats.size, modified: stats.mtime } : null;
     } catch (error) {
       if (isMissing(error)) return null;
@@ -77,17 +101,27 @@ export class LocalStore implements ByteStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    await Promise.all(keys.map((key) => fs.rm(key, { force: true })));
+    await Promise.all(keys.map((key) => fs.rm(this.localPath(key), { force: true })));
   }
 
   async *list(): AsyncIterable<ObjectEntry> {
     // opendir reads the folder a batch at a time, so a million files never sit in one array.
     for await (const entry of await fs.opendir(this.folder)) {
       if (!entry.isFile() || entry.name.endsWith(PARTIAL_SUFFIX)) continue;
-      const key = path.join(this.folder, entry.name);
-      const stats = await this.stat(key);
-      if (stats !== null) yield { key, ...stats };
+      const stats = await this.stat(entry.name);
+      if (stats !== null) yield { key: entry.name, ...stats };
     }
+  }
+
+  async pendingWrites(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const entry of await fs.opendir(this.folder)) if (entry.name.endsWith(PARTIAL_SUFFIX)) names.push(entry.name);
+    return names.sort();
+  }
+
+  /** A local folder is there or not at start-up, where prepare() says so. */
+  isAvailable(): boolean {
+    return true;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { badRequest, notFound } from '../errors';
-import { blobKey, removeBlob } from './storage';
+import { blobOf, removeBlob } from './storage';
 import type { FileChanges, ParentRef } from './input';
 import { chunks, deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
 import { isWithin, markSubtreeForDeletion, resolveParent } from './tree';
@@ -58,9 +58,9 @@ export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: 
 /** Deleting bytes of many files: this many at once keeps the disk or the bucket busy without flooding it. */
 const PARALLEL_DELETES = 32;
 
-async function removeBlobsOf(entries: readonly Pick<FileDoc, 'localPath'>[]): Promise<void> {
-  const keys = entries.map(blobKey).filter((key) => key !== undefined);
-  for (const batch of chunks(keys, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
+async function removeBlobsOf(entries: readonly Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'>[]): Promise<void> {
+  const blobs = entries.map(blobOf).filter((blob) => blob !== undefined);
+  for (const batch of chunks(blobs, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
 }
 
 /**

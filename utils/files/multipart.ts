@@ -5,9 +5,9 @@ import type { ObjectId } from 'mongodb';
 import { config } from '../config';
 import { badRequest } from '../errors';
 import { parseUploadMetadata } from './input';
-import { removeBlob, storeUpload } from './storage';
+import { removeBlob, storeUpload, type StagedBytes } from './storage';
 import { resolveParent } from './tree';
-import type { StagedBytes, Upload } from './upload';
+import type { Upload } from './upload';
 
 const invalidMultipart = () => badRequest('Invalid multipart body');
 
@@ -76,7 +76,7 @@ export async function parseMultipartUpload(owner: ObjectId, body: Readable, head
     // A file part still open would never end; destroying the parser fails it, so its write stops and cleans up.
     parser.destroy(invalidMultipart());
     const leftover = bytes ?? (await staged?.catch(() => undefined));
-    if (leftover !== undefined) await removeBlob(leftover.key);
+    if (leftover !== undefined) await removeBlob(leftover);
     throw error;
   } finally {
     stopWatching();

@@ -1,22 +1,25 @@
 import { ObjectId } from 'mongodb';
-import type { FileDoc, FileType, StoredParentId } from '../db';
+import { z } from 'zod';
+import { FILE_TYPES, type FileDoc, type StoredParentId } from '../db';
 
 /** The exact shape the contract returns for a file: ids as hex, never `_id` or `localPath`. */
-export interface PublicFile {
-  id: string;
-  userId: string;
-  name: string;
-  type: FileType;
-  isPublic: boolean;
-  parentId: 0 | string;
-}
+export const PublicFileSchema = z.strictObject({
+  id: z.string(),
+  userId: z.string(),
+  name: z.string(),
+  type: z.enum(FILE_TYPES),
+  isPublic: z.boolean(),
+  parentId: z.union([z.literal(0), z.string()]).meta({ description: 'Echoed as stored: 0 (or "0") for the root, else the folder id' }),
+});
+export type PublicFile = z.infer<typeof PublicFileSchema>;
 
 /** The public shape plus what `GET /files/:id?fields=all` adds. */
-export interface DetailedFile extends PublicFile {
-  size: number | null;
-  sha256: string | null;
-  createdAt: string | null;
-}
+export const DetailedFileSchema = PublicFileSchema.extend({
+  size: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  createdAt: z.string().nullable().meta({ format: 'date-time' }),
+});
+export type DetailedFile = z.infer<typeof DetailedFileSchema>;
 
 /** Echoes the stored parent as stored: 0 stays 0, "0" stays "0", an ObjectId becomes hex. */
 function publicParentId(parentId: StoredParentId): 0 | string {

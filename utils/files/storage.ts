@@ -4,39 +4,85 @@ import type { FileDoc } from '../db';
 import { uploadAborted } from '../errors';
 import { allKeys, type ByteStore, type StoredBytes } from './byteStore';
 import { LocalStore } from './localStore';
-
-/** The configured byte store, and what every upload and delete does with it. Nothing else touches the bytes. */
-
-let active: ByteStore | undefined;
-
-/** The configured store, made on first use. */
-export function byteStore(): ByteStore {
-  active ??= new LocalStore(config().folderPath);
-  return active;
-}
-
-export async function closeByteStore(): Promise<void> {
-  const store = active;
-  active = undefined;
-  await store?.close();
-}
-
-/** Where a document's bytes are: the local driver keys them by their absolute path. */
-export function blobKey(file: Pick<FileDoc, 'localPath'>): string | undefined {
-  return file.localPath;
-}
-
-/** The document fields that record where bytes written under `key` live. */
-export function blobFields(key: string): Pick<FileDoc, 'localPath'> {
-  return { localPath: key };
-}
+import { S3Store } from './s3Store';
 
 /**
- * Writes a client's body under a new key. `source` is piped, never destroyed: destroying a
- * request closes its socket before the error response can be sent. A client that goes away
- * fails the write, and when the write fails the rest of `source` is read and dropped.
+ * The byte stores and what every upload, download and delete does with them; nothing else
+ * touches the bytes. New bytes go to the configured store (STORAGE); a document says which
+ * store holds its own (a deployment moving to S3 serves its older files from the disk until
+ * `npm run storage:migrate` has copied them).
  */
-export async function storeUpload(source: Readable, maxBytes: number): Promise<{ key: string } & StoredBytes> {
+
+/** Where one object is. */
+export interface Blob {
+  store: ByteStore;
+  key: string;
+}
+
+let local: LocalStore | undefined;
+let s3: S3Store | undefined;
+
+export function localStore(): LocalStore {
+  local ??= new LocalStore(config().folderPath);
+  return local;
+}
+
+/** The bucket of STORAGE=s3; undefined with the local driver. */
+export function s3Store(): S3Store | undefined {
+  const { storage } = config();
+  if (storage.driver !== 's3') return undefined;
+  s3 ??= new S3Store(storage.s3);
+  return s3;
+}
+
+/** Where new bytes go. */
+export function byteStore(): ByteStore {
+  return s3Store() ?? localStore();
+}
+
+/** Every store documents may point into: the configured one, and the disk older documents may still use. */
+export function storesInUse(): ByteStore[] {
+  const bucket = s3Store();
+  return bucket === undefined ? [localStore()] : [bucket, localStore()];
+}
+
+export async function prepareByteStores(): Promise<void> {
+  for (const store of storesInUse()) await store.prepare();
+}
+
+export async function closeByteStores(): Promise<void> {
+  const open = [s3, local];
+  [s3, local] = [undefined, undefined];
+  for (const store of open) await store?.close();
+}
+
+/** Where a document's bytes are; undefined for a folder (or a document without any). */
+export function blobOf(file: Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'>): Blob | undefined {
+  if (file.storage === 's3') {
+    const bucket = s3Store();
+    if (bucket === undefined || file.objectKey === undefined) throw new Error('a document is in S3, but STORAGE is not s3');
+    return { store: bucket, key: file.objectKey };
+  }
+  if (file.localPath === undefined) return undefined;
+  const disk = localStore();
+  return { store: disk, key: disk.keyOf(file.localPath) };
+}
+
+/** The document fields that record where `blob` lives. */
+export function blobFields(blob: Blob): Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'> {
+  return blob.store instanceof LocalStore ? { localPath: blob.store.localPath(blob.key) } : { storage: 's3', objectKey: blob.key };
+}
+
+/** Bytes written under a new key, not yet claimed by any document. */
+export interface StagedBytes extends Blob, StoredBytes {}
+
+/**
+ * Writes a client's body under a new key of the configured store. `source` is piped, never
+ * destroyed: destroying a request closes its socket before the error response can be sent. A
+ * client that goes away fails the write, and when the write fails the rest of `source` is read
+ * and dropped.
+ */
+export async function storeUpload(source: Readable, maxBytes: number): Promise<StagedBytes> {
   const store = byteStore();
   const key = store.newKey();
   const input = new PassThrough();
@@ -45,7 +91,7 @@ export async function storeUpload(source: Readable, maxBytes: number): Promise<{
   });
   source.pipe(input);
   try {
-    return { key, ...(await store.write(key, input, { maxBytes })) };
+    return { store, key, ...(await store.write(key, input, { maxBytes })) };
   } catch (error) {
     source.unpipe(input);
     source.resume();
@@ -55,7 +101,7 @@ export async function storeUpload(source: Readable, maxBytes: number): Promise<{
   }
 }
 
-/** Removes an upload's bytes and its thumbnails; missing ones are fine. */
-export async function removeBlob(key: string): Promise<void> {
-  await byteStore().delete(allKeys(key));
+/** Removes an object and its thumbnails; missing ones are fine. */
+export async function removeBlob({ store, key }: Blob): Promise<void> {
+  await store.delete(allKeys(key));
 }

@@ -45,14 +45,14 @@ export async function listChildren(owner: ObjectId, folder: ObjectId | typeof RO
   return dbClient.files.aggregate<FileDoc>([{ $match: match }, { $sort: { _id: 1 } }, { $skip: skip }, { $limit: limit }]).toArray();
 }
 
-export type TreeEntry = Pick<FileDoc, '_id' | 'type' | 'localPath'>;
+export type TreeEntry = Pick<FileDoc, '_id' | 'type' | 'localPath' | 'storage' | 'objectKey'>;
 
 /** The children of any of `folders`, in both stored forms of their ids. */
 export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]): Promise<TreeEntry[]> {
   return dbClient.files
     .find<TreeEntry>(
       { userId: owner, parentId: { $in: folders.flatMap((id) => parentForms(id)) } },
-      { projection: { _id: 1, type: 1, localPath: 1 } },
+      { projection: { _id: 1, type: 1, localPath: 1, storage: 1, objectKey: 1 } },
     )
     .toArray();
 }
@@ -82,10 +82,10 @@ export async function deleteFiles(owner: ObjectId, ids: readonly ObjectId[]): Pr
 }
 
 /** Every image with its owner and bytes, streamed in batches whatever their number. */
-export function findImages(): FindCursor<Pick<FileDoc, '_id' | 'userId' | 'localPath'>> {
-  return dbClient.files.find<Pick<FileDoc, '_id' | 'userId' | 'localPath'>>(
+export function findImages(): FindCursor<Pick<FileDoc, '_id' | 'userId' | 'localPath' | 'storage' | 'objectKey'>> {
+  return dbClient.files.find<Pick<FileDoc, '_id' | 'userId' | 'localPath' | 'storage' | 'objectKey'>>(
     { type: 'image' },
-    { projection: { _id: 1, userId: 1, localPath: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, localPath: 1, storage: 1, objectKey: 1 }, batchSize: BATCH },
   );
 }
 
@@ -93,13 +93,13 @@ export async function countFiles(): Promise<number> {
   return dbClient.files.estimatedDocumentCount();
 }
 
-export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'localPath' | 'deleting'>;
+export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'localPath' | 'storage' | 'objectKey' | 'deleting'>;
 
 /** Every document (or every one of `owner`'s), BATCH at a time in `_id` order, for the consistency checker. */
 export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]> {
   const cursor = dbClient.files.find<ScannedFile>(
     owner === undefined ? {} : { userId: owner },
-    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, localPath: 1, deleting: 1 }, sort: { _id: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, localPath: 1, storage: 1, objectKey: 1, deleting: 1 }, sort: { _id: 1 }, batchSize: BATCH },
   );
   let batch: ScannedFile[] = [];
   for await (const doc of cursor) {
@@ -115,4 +115,15 @@ export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]
 /** The owner's lost+found folder at the root, where the consistency checker puts what it rescues. */
 export async function findLostAndFound(owner: ObjectId, name: string): Promise<FileDoc | null> {
   return dbClient.files.findOne({ userId: owner, parentId: { $in: parentForms(ROOT) }, name, type: 'folder' });
+}
+
+/** Every document whose bytes are on the local disk, for the move to a bucket. */
+export function findOnLocalDisk(): FindCursor<FileDoc> {
+  return dbClient.files.find({ localPath: { $exists: true }, storage: { $exists: false } }, { batchSize: BATCH });
+}
+
+/** Points a document at its bytes' new place, unless it changed since `localPath` was read; false then. */
+export async function switchStorage(id: ObjectId, localPath: string, fields: Partial<FileDoc>): Promise<boolean> {
+  const { modifiedCount } = await dbClient.files.updateOne({ _id: id, localPath }, { $set: fields, $unset: { localPath: '' } });
+  return modifiedCount > 0;
 }

@@ -3,22 +3,17 @@ import type { ObjectId } from 'mongodb';
 import { config } from '../config';
 import type { FileDoc } from '../db';
 import { queues } from '../queues';
-import type { StoredBytes } from './byteStore';
 import type { UploadMetadata } from './input';
-import { blobFields, removeBlob, storeUpload } from './storage';
+import { blobFields, removeBlob, storeUpload, type StagedBytes } from './storage';
 import { deleteFiles, insertFile } from './store';
 import { parentNotFound, resolveParent, stillAcceptsChildren } from './tree';
-
-/** Bytes already written under `key`: a multipart file part that came before its fields. */
-export interface StagedBytes extends StoredBytes {
-  key: string;
-}
 
 /** What an upload carries besides its metadata. */
 export type UploadContent =
   | { kind: 'none' }
   /** Read only once every check has passed. */
   | { kind: 'stream'; source: Readable }
+  /** Bytes written before the metadata was known: a multipart file part that came before its fields. */
   | { kind: 'staged'; bytes: StagedBytes };
 
 export interface Upload extends UploadMetadata {
@@ -41,11 +36,11 @@ export async function createUpload(owner: ObjectId, upload: Upload): Promise<Fil
     if (!upload.isPublic.ok) throw upload.isPublic.error;
     isPublic = upload.isPublic.value;
   } catch (error) {
-    if (content.kind === 'staged') await removeBlob(content.bytes.key);
+    if (content.kind === 'staged') await removeBlob(content.bytes);
     throw error;
   }
   // A folder has no content: whatever was sent with it is dropped.
-  if (upload.type === 'folder' && content.kind === 'staged') await removeBlob(content.bytes.key);
+  if (upload.type === 'folder' && content.kind === 'staged') await removeBlob(content.bytes);
 
   const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
   let bytes: StagedBytes | undefined;
@@ -53,12 +48,12 @@ export async function createUpload(owner: ObjectId, upload: Upload): Promise<Fil
   if (upload.type !== 'folder' && content.kind === 'stream') bytes = await storeUpload(content.source, config().uploadMaxBytes);
   let file: FileDoc | undefined;
   try {
-    file = await insertFile(bytes === undefined ? document : { ...document, ...blobFields(bytes.key), size: bytes.size, sha256: bytes.sha256 });
+    file = await insertFile(bytes === undefined ? document : { ...document, ...blobFields(bytes), size: bytes.size, sha256: bytes.sha256 });
     // The parent may have begun its delete while this upload ran: see markSubtreeForDeletion.
     if (!(await stillAcceptsChildren(owner, parentId))) throw parentNotFound();
   } catch (error) {
     if (file !== undefined) await deleteFiles(owner, [file._id]);
-    if (bytes !== undefined) await removeBlob(bytes.key);
+    if (bytes !== undefined) await removeBlob(bytes);
     throw error;
   }
   if (file.type === 'image') await queues.enqueueThumbnails(file._id.toHexString(), owner.toHexString());

@@ -1,5 +1,5 @@
 import { thumbnailKey, THUMBNAIL_WIDTHS } from '../files/byteStore';
-import { blobKey, byteStore } from '../files/storage';
+import { blobOf, type Blob } from '../files/storage';
 import { findImages } from '../files/store';
 import { queues } from '../queues';
 
@@ -12,8 +12,8 @@ export interface BackfillResult {
   failed: number;
 }
 
-async function hasAllThumbnails(key: string): Promise<boolean> {
-  const found = await Promise.all(THUMBNAIL_WIDTHS.map((width) => byteStore().stat(thumbnailKey(key, width))));
+async function hasAllThumbnails({ store, key }: Blob): Promise<boolean> {
+  const found = await Promise.all(THUMBNAIL_WIDTHS.map((width) => store.stat(thumbnailKey(key, width))));
   return found.every((stat) => stat !== null);
 }
 
@@ -25,8 +25,8 @@ async function hasAllThumbnails(key: string): Promise<boolean> {
 export async function backfillThumbnails(): Promise<BackfillResult> {
   const result: BackfillResult = { skipped: 0, enqueued: 0, failed: 0 };
   for await (const image of findImages()) {
-    const key = blobKey(image);
-    if (key === undefined || (await hasAllThumbnails(key))) {
+    const blob = blobOf(image);
+    if (blob === undefined || (await hasAllThumbnails(blob))) {
       result.skipped += 1;
     } else if (await queues.enqueueThumbnails(image._id.toHexString(), image.userId.toHexString())) {
       result.enqueued += 1;

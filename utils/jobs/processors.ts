@@ -1,7 +1,7 @@
 import { log } from '../log';
 import { MissingObjectError } from '../files/byteStore';
 import { parseObjectId } from '../files/input';
-import { blobKey, removeBlob } from '../files/storage';
+import { blobOf, removeBlob } from '../files/storage';
 import { fileExists, findOwnedFile } from '../files/store';
 import type { FileJobData, JobOutcome, UserJobData } from '../queues';
 import { findUserById } from '../users/store';
@@ -21,18 +21,18 @@ export async function processFileJob(data: FileJobData): Promise<JobOutcome> {
   const fileId = parseObjectId(data.fileId);
   const userId = parseObjectId(data.userId);
   const file = fileId && userId && (await findOwnedFile(userId, fileId));
-  const key = file ? blobKey(file) : undefined;
-  if (!file || key === undefined) throw new Error('File not found');
+  const blob = file ? blobOf(file) : undefined;
+  if (!file || blob === undefined) throw new Error('File not found');
   let failure: Error | undefined;
   try {
-    await makeThumbnails(key);
+    await makeThumbnails(blob);
   } catch (error) {
     failure = error as Error;
   }
   // Deleted while its thumbnails were being made: leave nothing behind. A read or decode
   // that failed for that reason is no failure of the job.
   if (!(await fileExists(file._id))) {
-    await removeBlob(key);
+    await removeBlob(blob);
     return { kind: 'done', detail: 'the file was deleted meanwhile' };
   }
   if (failure === undefined) return { kind: 'done', detail: 'thumbnails made' };

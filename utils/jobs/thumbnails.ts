@@ -1,7 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { thumbnailKey, THUMBNAIL_WIDTHS } from '../files/byteStore';
-import { byteStore } from '../files/storage';
+import type { Blob } from '../files/storage';
 
 /** Formats sharp can both read and write, so a thumbnail keeps its original's format. */
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const;
@@ -21,14 +21,13 @@ function outputFormat(metadata: Metadata): OutputFormat {
 }
 
 /**
- * Writes the thumbnails of the image stored under `key`: each as wide as one of
+ * Writes the thumbnails of an image beside it, in its store: each as wide as one of
  * THUMBNAIL_WIDTHS, aspect kept, EXIF orientation applied, transparency kept, in the
  * original's format. The original is decoded once, to 500 px of raw pixels, and every size is
  * encoded from those pixels, which is both faster and sharper than re-encoding a re-encoded
  * image. Each thumbnail appears whole or not at all, so running twice is harmless.
  */
-export async function makeThumbnails(key: string): Promise<void> {
-  const store = byteStore();
+export async function makeThumbnails({ store, key }: Blob): Promise<void> {
   const original = await buffer(await store.read(key));
   let format: OutputFormat;
   let pixels: { data: Buffer; info: OutputInfo };

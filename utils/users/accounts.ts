@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { UserDoc } from '../db';
 import { config } from '../config';
 import { badRequest } from '../errors';
@@ -6,10 +7,8 @@ import { reserveSignup } from '../auth/throttle';
 import { queues } from '../queues';
 import { emailTaken, insertUser } from './store';
 
-export interface PublicUser {
-  id: string;
-  email: string;
-}
+export const PublicUserSchema = z.strictObject({ id: z.string(), email: z.string() });
+export type PublicUser = z.infer<typeof PublicUserSchema>;
 
 export function toPublicUser(user: UserDoc): PublicUser {
   return { id: user._id.toHexString(), email: user.email };

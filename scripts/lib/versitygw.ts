@@ -1,0 +1,244 @@
+/**
+ * A real S3 server for tests and local runs: versitygw (Apache-2.0, a Go S3 gateway) on its
+ * posix backend, built once from the Go module proxy into .cache/, like the FerretDB launcher
+ * in scripts/lib/services.ts. Or the server the environment names, so a run can point at MinIO,
+ * Ceph or AWS itself instead.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Env } from '../../utils/config';
+import { quietSdkNodeVersionWarning } from '../../utils/files/s3Store';
+import { ROOT } from './processes';
+import { freePort, ManagedServer, onPath, ServiceSetupError } from './services';
+
+const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
+export const VERSITYGW_VERSION = 'v1.8.0';
+const REGION = 'us-east-1';
+
+/** Where the connection details of an S3 bucket come from: a server we started, or the environment. */
+export interface S3Target {
+  /** Absent means AWS itself, found from the region. */
+  endpoint?: string;
+  region: string;
+  /** Absent means the SDK's own credential chain (environment, profile, instance role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  bucket: string;
+}
+
+export interface ManagedS3 extends S3Target {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** SIGKILL by default: an outage, not a shutdown. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Restarts on the same port and data after stop(). */
+  start(): Promise<void>;
+  /** Stops and removes the data folder. */
+  dispose(): Promise<void>;
+}
+
+function goBinary(): string | undefined {
+  return onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+}
+
+async function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`${path.basename(command)} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}):\n${output}`));
+    });
+  });
+}
+
+/** The cached versitygw binary, built on first use: ~5 minutes on 2 cores with empty Go caches, ~1.5 with the modules already downloaded. */
+export async function versitygwBinary(): Promise<string> {
+  const dir = path.join(ROOT, '.cache', 'versitygw', VERSITYGW_VERSION);
+  const binary = path.join(dir, 'versitygw');
+  if (existsSync(binary)) return binary;
+
+  const go = goBinary();
+  if (go === undefined) {
+    throw new ServiceSetupError('No S3 server: name one with TEST_AWS_ENDPOINT_URL_S3 and TEST_S3_BUCKET (and its keys), or install Go so versitygw can be built.');
+  }
+  console.error(`Building versitygw ${VERSITYGW_VERSION} once into .cache/versitygw (1.5 to 5 minutes, less with warm Go caches)...`);
+  // go install writes straight into GOBIN; a private GOBIN per build, renamed into place at the
+  // end, means a killed build or two builds at once never leave a half-written binary at `binary`.
+  const partialDir = path.join(dir, `.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(partialDir, { recursive: true });
+  try {
+    const build = async (cgo: '0' | '1') =>
+      run(go, ['install', `${MODULE}@${VERSITYGW_VERSION}`], {
+        cwd: partialDir,
+        // GOTOOLCHAIN=local: fail clearly rather than try to download a newer Go.
+        env: { ...process.env, GOBIN: partialDir, CGO_ENABLED: cgo, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' },
+      });
+    try {
+      await build('0');
+    } catch (staticError) {
+      // A static build is preferred (no libc coupling); fall back to cgo only if that fails.
+      try {
+        await build('1');
+      } catch {
+        throw staticError;
+      }
+    }
+    renameSync(path.join(partialDir, 'versitygw'), binary);
+  } catch (error) {
+    throw new ServiceSetupError(`Building versitygw failed: ${(error as Error).message}`);
+  } finally {
+    rmSync(partialDir, { recursive: true, force: true });
+  }
+  return binary;
+}
+
+/** versitygw answers an unsigned request with 403 AccessDenied as soon as it listens. */
+async function answers403(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/', timeout: 500, agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 403);
+    });
+    request.once('error', () => resolve(false));
+    request.once('timeout', () => {
+      request.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Only what versitygw needs: it reads many VGW_* and a few generic names (LOGFILE, WEBHOOK) from its environment. */
+function serverEnv(accessKeyId: string, secretAccessKey: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey };
+  for (const name of ['PATH', 'HOME']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
+}
+
+/**
+ * A private versitygw on a free loopback port, over a fresh temporary folder, with random root
+ * credentials and one empty bucket.
+ */
+export async function startS3(): Promise<ManagedS3> {
+  const binary = await versitygwBinary();
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-s3-'));
+  const accessKeyId = `FMTEST${randomBytes(7).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(20).toString('hex');
+  const bucket = `files-manager-${randomBytes(4).toString('hex')}`;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const server = new ManagedServer(
+    'versitygw',
+    endpoint,
+    () =>
+      // Credentials go by environment, not argv, so they do not show in `ps`. --keep-alive: without
+      // it every response says Connection: close, unlike AWS, and the client's socket reuse goes untested.
+      spawn(binary, ['--port', `127.0.0.1:${port}`, '--region', REGION, '--quiet', '--keep-alive', 'posix', dataDir], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: serverEnv(accessKeyId, secretAccessKey),
+      }),
+    () => answers403(port),
+    () => rmSync(dataDir, { recursive: true, force: true }),
+  );
+  try {
+    await server.start();
+    quietSdkNodeVersionWarning();
+    const client = new S3Client({
+      endpoint,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+    });
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } finally {
+      client.destroy();
+    }
+  } catch (error) {
+    await server.dispose();
+    throw error;
+  }
+  return {
+    endpoint,
+    region: REGION,
+    accessKeyId,
+    secretAccessKey,
+    bucket,
+    stop: (signal) => server.stop(signal),
+    start: () => server.start(),
+    dispose: () => server.dispose(),
+  };
+}
+
+/**
+ * The bucket the environment names, read with `prefix` (`TEST_` for the suite, so a developer's
+ * own settings never point tests at real data): `AWS_ENDPOINT_URL_S3` (absent: AWS itself),
+ * `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (both or neither), `S3_BUCKET`, and
+ * `AWS_REGION` (default us-east-1). Undefined when neither an endpoint nor a bucket is named.
+ */
+export function namedS3(env: Env, prefix: '' | 'TEST_'): S3Target | undefined {
+  const named = (suffix: string): string | undefined => {
+    const value = env[prefix + suffix];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const endpoint = named('AWS_ENDPOINT_URL_S3');
+  const bucket = named('S3_BUCKET');
+  if (endpoint === undefined && bucket === undefined) return undefined;
+  const accessKeyId = named('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = named('AWS_SECRET_ACCESS_KEY');
+  const missing: string[] = [];
+  if (bucket === undefined) missing.push(`${prefix}S3_BUCKET`);
+  if (accessKeyId === undefined && secretAccessKey !== undefined) missing.push(`${prefix}AWS_ACCESS_KEY_ID`);
+  if (secretAccessKey === undefined && accessKeyId !== undefined) missing.push(`${prefix}AWS_SECRET_ACCESS_KEY`);
+  if (bucket === undefined || missing.length > 0) {
+    throw new ServiceSetupError(`An S3 server is named in the environment but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set.`);
+  }
+  return { endpoint, region: named('AWS_REGION') ?? REGION, accessKeyId, secretAccessKey, bucket };
+}
+
+export interface S3Service extends S3Target {
+  /** Present when this module started the server, so tests can take it down and bring it back. */
+  managed?: ManagedS3;
+  /** Stops and removes a server this module started; leaves a named one alone. */
+  dispose(): Promise<void>;
+}
+
+/** The bucket the environment names (see namedS3), else a private versitygw from startS3(). */
+export async function findOrStartS3(prefix: '' | 'TEST_' = 'TEST_', env: Env = process.env): Promise<S3Service> {
+  const named = namedS3(env, prefix);
+  if (named !== undefined) return { ...named, dispose: () => Promise.resolve() };
+  const managed = await startS3();
+  return {
+    endpoint: managed.endpoint,
+    region: managed.region,
+    accessKeyId: managed.accessKeyId,
+    secretAccessKey: managed.secretAccessKey,
+    bucket: managed.bucket,
+    managed,
+    dispose: () => managed.dispose(),
+  };
+}
+
+/** The service's environment for a bucket: STORAGE=s3 and the AWS SDK's standard variables. */
+export function s3Env(target: S3Target, prefix: string): Record<string, string> {
+  const env: Record<string, string> = { STORAGE: 's3', S3_BUCKET: target.bucket, S3_PREFIX: prefix, AWS_REGION: target.region };
+  if (target.endpoint !== undefined) env.AWS_ENDPOINT_URL_S3 = target.endpoint;
+  if (target.accessKeyId !== undefined && target.secretAccessKey !== undefined) {
+    env.AWS_ACCESS_KEY_ID = target.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = target.secretAccessKey;
+  }
+  return env;
+}

@@ -1,0 +1,125 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import { openApiDocument } from '../../routes/openapi';
+
+/**
+ * Holds every response the in-process server sends to the OpenAPI document: its status must be
+ * documented for its operation (or, for a path or method the document does not have, be the
+ * documented 404), and a JSON body must match the documented schema, extra fields and
+ * unlisted error messages included. Findings are collected and fail the test that caused them.
+ */
+
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema?: unknown }>; $ref?: string }>;
+}
+
+interface Route {
+  template: string;
+  pattern: RegExp;
+  operations: Record<string, Operation | undefined>;
+}
+
+/** JSON bodies larger than this are not kept for checking: no API answer is that large. */
+const MAX_BODY = 1024 * 1024;
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('binary', true);
+ajv.addFormat('date-time', true);
+const validators = new Map<object, ValidateFunction>();
+const violations: string[] = [];
+/** What each test caused, reported together at the end: a failing hook would stop the run. */
+const byTest: string[] = [];
+
+function validatorFor(schema: object): ValidateFunction {
+  let validate = validators.get(schema);
+  if (validate === undefined) {
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  return validate;
+}
+
+function routes(): Route[] {
+  const { paths } = openApiDocument() as { paths: Record<string, Record<string, Operation>> };
+  return Object.entries(paths).map(([template, operations]) => ({
+    template,
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    operations,
+  }));
+}
+
+const ROUTES = routes();
+const NOT_FOUND = (openApiDocument() as { components: { responses: { NotFound: Operation['responses'][string] } } }).components.responses.NotFound;
+
+function resolve(response: Operation['responses'][string]): Operation['responses'][string] {
+  return response.$ref === '#/components/responses/NotFound' ? NOT_FOUND : response;
+}
+
+function check(method: string, url: string, status: number, contentType: string | undefined, body: string | undefined): string | undefined {
+  // Express's routing is not strict: a trailing slash reaches the same route.
+  const path = (url.split('?')[0] ?? url).replace(/(.)\/$/, '$1');
+  const route = ROUTES.find((candidate) => candidate.pattern.test(path));
+  const operation = route?.operations[method.toLowerCase()] ?? (method === 'HEAD' ? route?.operations.get : undefined);
+  const what = `${method} ${url.slice(0, 120)} → ${status}`;
+  const documented = operation === undefined ? (status === 404 || status === 400 ? NOT_FOUND : undefined) : operation.responses[String(status)];
+  if (documented === undefined) return `${what}: status not documented for ${route === undefined ? 'an unknown route' : `${method} ${route.template}`}`;
+  const response = resolve(documented);
+  const schema = response.content?.['application/json']?.schema;
+  if (schema === undefined || method === 'HEAD' || body === undefined) return undefined;
+  if (!contentType?.startsWith('application/json')) return `${what}: documented as JSON, sent as ${contentType ?? 'nothing'}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return `${what}: not JSON: ${body.slice(0, 200)}`;
+  }
+  const validate = validatorFor(schema as object);
+  if (validate(parsed)) return undefined;
+  return `${what}: ${body.slice(0, 300)} does not match the document: ${ajv.errorsText(validate.errors)}`;
+}
+
+/** Records what `res` sends, and checks it once it is sent. */
+function watch(req: IncomingMessage, res: ServerResponse): void {
+  // As the client sent it: mounted routers rewrite req.url while they handle it.
+  const { method = 'GET', url = '/' } = req;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const keep = (chunk: unknown): void => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_BODY) return;
+    if (!String(res.getHeader('content-type') ?? '').startsWith('application/json')) return;
+    const buffer = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk) : undefined;
+    if (buffer === undefined) return;
+    size += buffer.length;
+    chunks.push(buffer);
+  };
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    keep(chunk);
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  }) as ServerResponse['write'];
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    keep(chunk);
+    return (end as (...args: unknown[]) => ServerResponse)(chunk, ...rest);
+  }) as ServerResponse['end'];
+  res.once('finish', () => {
+    const body = size > MAX_BODY || chunks.length === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
+    const violation = check(method, url, res.statusCode, res.getHeader('content-type')?.toString(), body);
+    if (violation !== undefined) violations.push(violation);
+  });
+}
+
+/** Checks every response `server` sends from now on. */
+export function holdToContract(server: Server): void {
+  // Before the app's own listener, so even a response sent synchronously is seen whole.
+  server.prependListener('request', watch);
+}
+
+/** Files what was found since the last call under `test`. */
+export function fileViolations(test: string): void {
+  byTest.push(...violations.splice(0).map((violation) => `${test}: ${violation}`));
+}
+
+export function allViolations(): string[] {
+  return byTest.splice(0);
+}
