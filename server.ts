@@ -24,11 +24,12 @@ export function createApp(): Express {
   app.use(securityHeaders);
   app.use(forwardedForWarning());
   app.use(minimumBodyRate(config().timeouts));
+  // The API first: its requests are the many, and each router passed on the way costs them.
+  app.use(createRouter());
   app.use(createWebRouter());
   app.use(createDocsRouter());
   const { adminToken } = config();
   if (adminToken !== undefined) app.use(createAdminRouter(adminToken));
-  app.use(createRouter(config().uploadMaxBytes));
   app.use(unknownRoute);
   app.use(errorHandler);
   return app;

@@ -1,12 +1,14 @@
 import { closeClients, connectClients } from './utils/clients';
 import { config } from './utils/config';
 import { processFileJob, processUserJob } from './utils/jobs/processors';
+import { shareCoresBetween } from './utils/jobs/thumbnails';
 import { runMain, stopOnSignals } from './utils/lifecycle';
 import { log } from './utils/log';
 import { queues } from './utils/queues';
 
 async function main(): Promise<void> {
   const { workerConcurrency } = config();
+  shareCoresBetween(workerConcurrency);
   await connectClients();
   const { fileQueue, userQueue } = queues;
   const stopped = (error: unknown): void => {

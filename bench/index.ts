@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=metadata,downloads,uploads,thumbnails,mixed]`
+ * `npm run bench [-- --quick] [-- --only=metadata,downloads,uploads,thumbnails,mixed,storage]`
  *
  * Starts (or finds) MongoDB-compatible storage and Redis, builds and starts the real server
  * and worker as child processes, starts the bare baselines beside them, seeds data, runs
@@ -18,13 +18,14 @@ import { dbClient } from '../utils/db';
 import { signUpAndLogIn } from './lib/api';
 import type { BenchContext } from './lib/context';
 import { send } from './lib/http';
-import { startLogged, stopStarted } from './lib/processes';
+import { startLogged, stopAtEnd, stopStarted } from './lib/processes';
 import { waitUntil } from '../scripts/lib/wait';
 import { formatTable, MIB, missedLines, type Table } from './lib/report';
 import type { BaselineOptions } from './baselines/server';
 import { runDownloads } from './scenarios/downloads';
 import { runMetadata } from './scenarios/metadata';
 import { runMixed } from './scenarios/mixed';
+import { runStorage } from './scenarios/storage';
 import { runThumbnails } from './scenarios/thumbnails';
 import { runUploads } from './scenarios/uploads';
 
@@ -34,6 +35,7 @@ const SCENARIOS = {
   uploads: runUploads,
   thumbnails: runThumbnails,
   mixed: runMixed,
+  storage: runStorage,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
@@ -112,20 +114,22 @@ async function main(): Promise<void> {
     const { runtime, description } = buildEntryPoints();
     services = await startServices({ prefix: '' });
     const dbUrl = withoutDatabase(services.dbUrl);
-    const [oursPort, workerPort, baselinePort] = [await freePort(), await freePort(), await freePort()];
+    const [oursPort, workerPort, baselinePort, expressPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const redisUrl = services.redisUrl;
     const childEnv = (port: number): Record<string, string> => ({
       ...appEnv({ port, dbUrl, dbName, redisUrl, folderPath }),
-      UPLOAD_MAX_BYTES: String(100 * MIB),
+      // Room for the storage scenario's 1 GiB upload.
+      UPLOAD_MAX_BYTES: String(2 * 1024 * MIB),
       WORKER_CONCURRENCY: '2',
     });
     const oursUrl = `http://127.0.0.1:${oursPort}`;
     const logged = (name: string) => ({ runtime, logPath: path.join(logDir, `${name}.log`) });
-    const server = await startServerProcess(oursUrl, { env: childEnv(oursPort), ...logged('server') });
+    const server = stopAtEnd(await startServerProcess(oursUrl, { env: childEnv(oursPort), ...logged('server') }));
     // The worker opens no port; its PORT only keeps it from clashing with anything should that change.
-    const worker = await startWorkerProcess({ env: childEnv(workerPort), ...logged('worker') });
+    const worker = stopAtEnd(await startWorkerProcess({ env: childEnv(workerPort), ...logged('worker') }));
     const baselineOptions: BaselineOptions = {
       port: baselinePort,
+      expressPort,
       dbUrl,
       dbName,
       redisUrl: services.redisUrl,
@@ -142,8 +146,8 @@ async function main(): Promise<void> {
     const userId = new ObjectId((JSON.parse(me.text) as { id: string }).id);
     const context: BenchContext = {
       quick: options.quick,
-      ours: { url: oursUrl, server, worker },
-      baseline: { url: baselineUrl, server: baseline },
+      ours: { url: oursUrl, server, worker, env: childEnv(oursPort), runtime },
+      baseline: { url: baselineUrl, expressUrl: `http://127.0.0.1:${expressPort}`, server: baseline },
       token,
       userId,
       folderPath,

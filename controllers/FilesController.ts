@@ -1,16 +1,16 @@
-import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { ObjectId } from 'mongodb';
+import { userForToken } from '../utils/auth/tokens';
 import { findReadableContent } from '../utils/files/content';
-import { decodeBase64, parseFileChanges, parseObjectId, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../utils/files/input';
+import { parseFileChanges, parseObjectId, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../utils/files/input';
 import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
+import { parseJsonUpload } from '../utils/files/jsonUpload';
 import { parseMultipartUpload } from '../utils/files/multipart';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
 import { listFolder } from '../utils/files/tree';
 import { createUpload, type Upload } from '../utils/files/upload';
-import { fieldsOf } from '../utils/validate';
 import { sendContent } from './download';
-import { currentUserId } from './request';
+import { currentUserId, token } from './request';
 
 /**
  * The three forms of `POST /files`: JSON with base64 `data` (the contract), multipart/form-data,
@@ -18,12 +18,7 @@ import { currentUserId } from './request';
  */
 async function parseUpload(owner: ObjectId, req: Request): Promise<Upload> {
   if (req.is('multipart/form-data')) return parseMultipartUpload(owner, req, req.headers);
-  if (req.is('application/json')) {
-    const body = fieldsOf(req.body);
-    const metadata = parseUploadMetadata(body, body.data !== undefined && body.data !== null);
-    if (metadata.type === 'folder') return { ...metadata, content: { kind: 'none' } };
-    return { ...metadata, content: { kind: 'stream', source: Readable.from([decodeBase64(body.data)]) } };
-  }
+  if (req.is('application/json')) return parseJsonUpload(req, req.headers);
   // An empty body is an empty file, as every storage API has it.
   return { ...parseUploadMetadata({ ...req.query }, true), content: { kind: 'stream', source: req } };
 }
@@ -65,6 +60,7 @@ export default class FilesController {
   /** The size is checked before anything is looked up. */
   static async getFile(req: Request, res: Response): Promise<void> {
     const width = parseThumbnailWidth(req.query.size);
-    await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), res.locals.user?._id, width));
+    const viewer = async () => (await userForToken(token(req)))?._id;
+    await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), viewer, width));
   }
 }

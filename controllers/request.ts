@@ -6,7 +6,7 @@ import type { UserDoc } from '../utils/db';
 
 declare module 'express-serve-static-core' {
   interface Locals {
-    /** Set by `requireUser`, or by `identifyUser` when the token is valid. */
+    /** Set by `requireUser`. */
     user?: UserDoc;
   }
 }

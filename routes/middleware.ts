@@ -13,12 +13,6 @@ export const requireUser: RequestHandler = async (req, res, next) => {
   next();
 };
 
-/** Like requireUser, for endpoints that anonymous callers may use too. */
-export const identifyUser: RequestHandler = async (req, res, next) => {
-  res.locals.user = (await userForToken(token(req))) ?? undefined;
-  next();
-};
-
 export function jsonBody(limitBytes: number): RequestHandler {
   return express.json({ limit: limitBytes });
 }

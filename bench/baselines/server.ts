@@ -1,7 +1,9 @@
 /**
  * The ceilings: a bare node:http server doing the same work as the service with no framework
- * and no checks beyond what the work needs. Scenario 1 uses the same drivers, clients and
- * queries (Redis GET, MongoDB findOne/aggregate); scenarios 2 and 3 are plain file streaming.
+ * and no checks beyond what the work needs, and a bare Express app with the same security
+ * headers, so each ratio says what is the framework, what is the database and what is ours.
+ * Scenario 1 uses the same drivers, clients and queries (Redis GET, MongoDB findOne/aggregate);
+ * scenarios 2 and 3 are plain file streaming, and a download after the same lookups as ours.
  * Run as its own process, like the service, so both are measured the same way.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -9,13 +11,17 @@ import fs from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import express from 'express';
 import { ObjectId } from 'mongodb';
+import { securityHeaders } from '../../routes/securityHeaders';
 import { dbClient, type FileDoc, type UserDoc } from '../../utils/db';
 import { parseObjectId as toObjectId } from '../../utils/files/input';
 import { redisClient } from '../../utils/redis';
 
 export interface BaselineOptions {
   port: number;
+  /** The Express ceiling: a bare Express 5 app with the service's security headers. */
+  expressPort: number;
   dbUrl: string;
   dbName: string;
   redisUrl: string;
@@ -101,6 +107,18 @@ async function handle(options: BaselineOptions, req: IncomingMessage, res: Serve
     json(res, 200, files.map(publicFile));
     return;
   }
+  // The same lookups as ours before the first byte (token, user, file), then a bare pipe.
+  const dataId = /^\/files\/([0-9a-f]{24})\/data$/.exec(route)?.[1];
+  if (dataId !== undefined) {
+    const file = await dbClient.files.findOne({ _id: new ObjectId(dataId) });
+    if (!file?.userId.equals(user._id) || file.localPath === undefined) {
+      json(res, 404, { error: 'Not found' });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': file.size ?? (await fs.stat(file.localPath)).size });
+    await pipeline(createReadStream(file.localPath, { highWaterMark: 512 * 1024 }), res);
+    return;
+  }
   const fileId = /^\/files\/([0-9a-f]{24})$/.exec(route)?.[1];
   if (fileId !== undefined) {
     // The same lookup as ours: by _id, the owner compared here.
@@ -124,9 +142,18 @@ async function main(): Promise<void> {
     });
   });
   server.listen(options.port, '127.0.0.1');
+  const framework = express();
+  framework.disable('x-powered-by');
+  framework.use(securityHeaders);
+  framework.get('/status', (_req, res) => {
+    res.json({ redis: redisClient.isAlive(), db: dbClient.isAlive() });
+  });
+  const expressServer = framework.listen(options.expressPort, '127.0.0.1');
   const stop = (): void => {
-    server.close();
-    server.closeIdleConnections();
+    for (const each of [server, expressServer]) {
+      each.close();
+      each.closeIdleConnections();
+    }
     void Promise.all([dbClient.close(), redisClient.close()]).then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

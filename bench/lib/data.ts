@@ -19,19 +19,23 @@ export async function writeRandomFile(target: string, size: number): Promise<voi
   await pipeline(Readable.from(randomChunks(size)), createWriteStream(target));
 }
 
-/** The JSON body of a contract upload (`data` in base64) carrying `size` random bytes. */
-export async function writeBase64JsonBody(target: string, size: number, fields: Record<string, unknown>): Promise<void> {
+/** A base64 JSON upload body of `size` random bytes; with `plainCopy`, the same bytes also written there as they are. */
+export async function writeBase64JsonBody(target: string, size: number, fields: Record<string, unknown>, plainCopy?: string): Promise<void> {
   const head = JSON.stringify(fields).slice(0, -1);
+  const copy = plainCopy === undefined ? undefined : createWriteStream(plainCopy);
   function* body(): Generator<string> {
     yield `${head},"data":"`;
     // A multiple of 3 bytes per chunk, so the base64 pieces join without padding in the middle.
     const step = 3 * 256 * 1024;
     for (let written = 0; written < size; written += step) {
-      yield randomFillSync(Buffer.allocUnsafe(Math.min(step, size - written))).toString('base64');
+      const chunk = randomFillSync(Buffer.allocUnsafe(Math.min(step, size - written)));
+      copy?.write(chunk);
+      yield chunk.toString('base64');
     }
     yield '"}';
   }
   await pipeline(Readable.from(body()), createWriteStream(target));
+  if (copy !== undefined) await new Promise<void>((resolve, reject) => copy.end(() => resolve()).once('error', reject));
 }
 
 export interface MultipartBody {

@@ -84,7 +84,9 @@ export async function downloadLoad(
   let requests = 0;
   const client = async (): Promise<void> => {
     for (let done = 0; done < minPerConnection || Date.now() < deadline; done += 1) {
-      bytes += await drain(url, headers, agent);
+      // Not `bytes += await ...`: that reads `bytes` before the wait and loses the other clients' counts.
+      const received = await drain(url, headers, agent);
+      bytes += received;
       requests += 1;
     }
   };

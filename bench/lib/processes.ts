@@ -4,11 +4,15 @@ import { AppProcess, type ProcessOptions } from '../../scripts/lib/processes';
 
 const started: AppProcess[] = [];
 
-/** A process of the bench's; everything it prints goes to `<logDir>/<name>.log`. */
-export function startLogged(name: string, entry: string, logDir: string, options: Omit<ProcessOptions, 'logPath'>): AppProcess {
-  const child = new AppProcess(entry, { ...options, logPath: path.join(logDir, `${name}.log`) });
+/** Has stopStarted() stop `child`, however the bench ends. */
+export function stopAtEnd(child: AppProcess): AppProcess {
   started.push(child);
   return child;
+}
+
+/** A process of the bench's; everything it prints goes to `<logDir>/<name>.log`. */
+export function startLogged(name: string, entry: string, logDir: string, options: Omit<ProcessOptions, 'logPath'>): AppProcess {
+  return stopAtEnd(new AppProcess(entry, { ...options, logPath: path.join(logDir, `${name}.log`) }));
 }
 
 /** Stops, in reverse order of start, every process still running. */

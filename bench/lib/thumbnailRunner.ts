@@ -21,9 +21,11 @@ export interface RunnerResult {
   durationsMs: number[];
 }
 
-async function loadImpl(impl: RunnerOptions['impl']): Promise<(localPath: string) => Promise<void>> {
+async function loadImpl(impl: RunnerOptions['impl'], concurrency: number): Promise<(localPath: string) => Promise<void>> {
   if (impl === 'ours') {
-    const [{ makeThumbnails }, { LocalStore }] = await Promise.all([import('../../utils/jobs/thumbnails'), import('../../utils/files/localStore')]);
+    const [{ makeThumbnails, shareCoresBetween }, { LocalStore }] = await Promise.all([import('../../utils/jobs/thumbnails'), import('../../utils/files/localStore')]);
+    // As the worker runs it: its jobs share the cores.
+    shareCoresBetween(concurrency);
     return (localPath) => makeThumbnails({ store: new LocalStore(path.dirname(localPath)), key: path.basename(localPath) });
   }
   return (await import('../baselines/imageThumbnail')).imageThumbnailThree;
@@ -31,7 +33,7 @@ async function loadImpl(impl: RunnerOptions['impl']): Promise<(localPath: string
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as RunnerOptions;
-  const thumbnail = await loadImpl(options.impl);
+  const thumbnail = await loadImpl(options.impl, options.concurrency);
   const extension = path.extname(options.source);
   // One copy per slot, so concurrent runs never write the same thumbnail files.
   const slots = Array.from({ length: options.concurrency }, (_, slot) => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { dbClient } from '../../utils/db';
@@ -9,6 +10,7 @@ import {
   base64,
   blobOfFile,
   createUser,
+  expectError,
   expectNothingStored,
   harness,
   multipart,
@@ -312,6 +314,119 @@ describe('POST /files with a base64 JSON body', () => {
     expect(response.status).to.equal(413);
     expect(response.body).to.deep.equal({ error: 'Payload too large' });
     await expectNothingStored(user.id, before);
+  });
+
+  /** Posts `text` as the JSON body, written by hand so members keep the order and form given. */
+  const postJson = (token: string, text: string | Buffer, headers: Record<string, string> = {}): Promise<ApiResponse> =>
+    api('POST', '/files', { token, body: text, headers: { 'Content-Type': 'application/json', ...headers } });
+
+  it('stores data that comes before the other members, byte for byte, and checks them once the object ends', async () => {
+    const user = await createUser();
+    const folder = await upload(user.token, { name: 'dir', type: 'folder' });
+    const content = randomBytes(3 * MIB + 5);
+    const response = await postJson(user.token, `{"data":"${base64(content)}","parentId":"${folder.id}","type":"file","name":"late.bin","isPublic":1}`);
+    await expectStored(response, user.token, content, { name: 'late.bin', isPublic: true, parentId: folder.id });
+
+    const before = await storedKeys();
+    const stranger = await createUser();
+    expectError(await postJson(stranger.token, `{"data":"${base64(content)}","type":"file","name":"x.bin","parentId":"${folder.id}"}`), 400, 'Parent not found');
+    expectError(await postJson(stranger.token, `{"data":"${base64(content)}","type":"file"}`), 400, 'Missing name');
+    await expectNothingStored(stranger.id, before);
+  });
+
+  it('reads base64 split across chunks, with line breaks and JSON escapes, as a parsed body would', async () => {
+    const user = await createUser();
+    const content = randomBytes(1000);
+    const wrapped = base64(content).replace(/.{76}/g, '$&\\r\\n').replace(/\//g, '\\/').replace(/^A/, '\\u0041');
+    const body = Buffer.from(`{"name":"mime.bin","type":"file","data":"${wrapped}"}`);
+    const stream = Readable.from((function* () {
+      for (let offset = 0; offset < body.length; offset += 7) yield body.subarray(offset, offset + 7);
+    })());
+    const response = await api('POST', '/files', { token: user.token, body: stream, headers: { 'Content-Type': 'application/json' } });
+    await expectStored(response, user.token, content, { name: 'mime.bin' });
+  });
+
+  it('answers in the contract order whatever the order of the members', async () => {
+    const user = await createUser();
+    const before = await storedKeys();
+    expectError(await postJson(user.token, '{"data":"***","type":"file"}'), 400, 'Missing name');
+    expectError(await postJson(user.token, '{"data":"***","name":"a"}'), 400, 'Missing type');
+    expectError(await postJson(user.token, '{"parentId":"nope","name":"a","type":"file","data":"***"}'), 400, 'Invalid data');
+    expectError(await postJson(user.token, '{"data":12,"name":"a","type":"file"}'), 400, 'Invalid data');
+    expectError(await postJson(user.token, '{"data":null,"name":"a","type":"file"}'), 400, 'Missing data');
+    expectError(await postJson(user.token, `{"data":"${base64(randomBytes(70_000))}A","name":"a","type":"file"}`), 400, 'Invalid data');
+    expectError(await postJson(user.token, '{"name":"a","type":"file","data":"QUJD","isPublic":"yes"}'), 400, 'Invalid isPublic');
+    await expectNothingStored(user.id, before);
+  });
+
+  it('keeps the last of a repeated data member, as JSON.parse does, and stores nothing of the others', async () => {
+    const user = await createUser();
+    const before = await storedKeys();
+    const response = await postJson(user.token, `{"data":"${base64('first')}","name":"twice.txt","type":"file","data":"${base64('second')}"}`);
+    const file = await expectStored(response, user.token, Buffer.from('second'), { name: 'twice.txt' });
+    expect((await storedKeys()).filter((key) => !before.includes(key))).to.deep.equal([(await blobOfFile(file.id)).key]);
+  });
+
+  it('makes a folder of a body with data, and stores none of the data', async () => {
+    const user = await createUser();
+    const before = await storedKeys();
+    const response = await postJson(user.token, `{"data":"${base64(randomBytes(100_000))}","name":"dir","type":"folder"}`);
+    expect(response.status, response.text).to.equal(201);
+    expect(await storedKeys()).to.deep.equal(before);
+  });
+
+  it('answers a malformed body with "Invalid JSON", and an empty one or JSON but no object with "Missing name"', async () => {
+    const user = await createUser();
+    for (const text of ['{', '{"name":"a"', '{"name" "a"}', '{"name":"a",}', '{"name":"a"} x', '{"name":tru}', `{"name":"a","type":"file","data":"QU${String.fromCharCode(1)}JD"}`]) {
+      expectError(await postJson(user.token, text), 400, 'Invalid JSON');
+    }
+    for (const text of ['', '[]', '"name"', '42', 'null', '[{"name":"a"}]']) expectError(await postJson(user.token, text), 400, 'Missing name');
+    expectError(await postJson(user.token, ' \n'), 400, 'Invalid JSON');
+  });
+
+  it('reads a gzip-compressed body, and refuses a charset other than UTF-8 with 415', async () => {
+    const user = await createUser();
+    const content = randomBytes(5000);
+    const response = await postJson(user.token, gzipSync(JSON.stringify({ name: 'zipped.bin', type: 'file', data: base64(content) })), { 'Content-Encoding': 'gzip' });
+    await expectStored(response, user.token, content, { name: 'zipped.bin' });
+    expectError(await postJson(user.token, '{}', { 'Content-Type': 'application/json; charset=latin1' }), 415, 'Unsupported media type');
+  });
+
+  it('streams a 100 MiB file sent as base64 JSON while the server grows by less than 64 MiB', async function () {
+    this.timeout(120_000);
+    const user = await createUser();
+    const total = 100 * MIB;
+    const block = randomBytes(3 * 64 * 1024);
+    const text = block.toString('base64');
+    const head = Buffer.from('{"name":"big-json.bin","type":"file","data":"');
+    let sent = 0;
+    const hash = createHash('sha256');
+    const body = Readable.from((function* () {
+      yield head;
+      for (; sent < total; sent += block.length) {
+        hash.update(block);
+        yield Buffer.from(text);
+      }
+      yield Buffer.from('"}');
+    })());
+    await streamUpload(user.token, 'warm-up.bin', 16 * MIB);
+    const baseline = process.memoryUsage.rss();
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 10);
+    let response: ApiResponse;
+    try {
+      response = await withUploadLimit(128 * MIB, () => api('POST', '/files', { token: user.token, body, headers: { 'Content-Type': 'application/json' }, timeoutMs: 110_000 }));
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(response.status, response.text).to.equal(201);
+    expect(peak - baseline).to.be.below(64 * MIB);
+    const doc = await storedDoc((response.body as PublicFileBody).id);
+    expect(doc.size).to.equal(sent);
+    expect(doc.sha256).to.equal(hash.digest('hex'));
+    expect((await api('DELETE', `/files/${doc._id.toHexString()}`, { token: user.token })).status).to.equal(204);
   });
 });
 

@@ -55,6 +55,8 @@ export interface ByteStore {
   list(): AsyncIterable<ObjectEntry>;
   /** Writes begun and neither finished nor undone: in progress, or left by a writer that died. */
   pendingWrites(): Promise<string[]>;
+  /** Where `key`'s bytes already are on this machine's disk, for readers that do best with a file (libvips); undefined elsewhere. */
+  pathOnDisk(key: string): string | undefined;
   /** Whether the store answered its last call or check; what `/status` reports. */
   isAvailable(): boolean;
   /** Idempotent. */

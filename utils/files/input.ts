@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
 import { badRequest, type HttpError } from '../errors';
 import { fieldsOf, validate } from '../validate';
+import { Base64Stream } from './base64Stream';
 import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from './byteStore';
 
 /**
@@ -107,25 +108,14 @@ export function parseUploadMetadata(fields: Record<string, unknown>, hasContent:
   return { name, type, parent: parseParentRef(fields.parentId), isPublic: parseIsPublic(fields.isPublic) };
 }
 
-/**
- * The alphabet and the padding only; lengths are checked apart. A regex that also counted
- * quads, `(?:x{4})*`, backtracks per quad and overflows V8's stack from about 4 MiB of data.
- */
-const BASE64_CHARS = /^[A-Za-z0-9+/]*(={0,2})$/;
-
-/** Padded input comes in whole quads; unpadded input may end in 2 or 3 characters, never 1. */
-function isBase64(text: string): boolean {
-  const padding = BASE64_CHARS.exec(text)?.[1];
-  if (padding === undefined) return false;
-  return padding.length > 0 ? text.length % 4 === 0 : text.length % 4 !== 1;
-}
-
 /** Standard base64, padding optional, line breaks and spaces ignored (MIME-style input). */
 export function decodeBase64(data: unknown): Buffer {
   if (typeof data !== 'string') throw badRequest('Invalid data');
-  const compact = /\s/.test(data) ? data.replace(/\s+/g, '') : data;
-  if (!isBase64(compact)) throw badRequest('Invalid data');
-  return Buffer.from(compact, 'base64');
+  const decoder = new Base64Stream();
+  const head = decoder.write(data);
+  const tail = decoder.end();
+  if (tail === undefined) throw badRequest('Invalid data');
+  return head === undefined ? tail : Buffer.concat([head, tail]);
 }
 
 /** Page numbers are integers from 0; anything else is page 0. */

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { v4 as uuidv4 } from 'uuid';
 import { isProcessRunning } from '../lifecycle';
 import { log } from '../log';
 import { meter, MissingObjectError, type ByteRange, type ByteStore, type ObjectEntry, type ObjectStat, type StoredBytes, type WriteOptions } from './byteStore';
 
+const openForReading = promisify(open);
 const PARTIAL_SUFFIX = '.partial';
 const PARTIAL_NAME = /\.(\d+)\.[0-9a-f]+\.partial$/;
 /** Large reads cost fewer system calls and event-loop turns per MiB than the default 64 KiB. */
@@ -41,6 +43,10 @@ export class LocalStore implements ByteStore {
     return path.resolve(this.folder, key);
   }
 
+  pathOnDisk(key: string): string {
+    return this.localPath(key);
+  }
+
   /** The key of a document's `localPath`: its name when it lies in the folder. */
   keyOf(localPath: string): string {
     return path.dirname(localPath) === this.folder ? path.basename(localPath) : localPath;
@@ -57,16 +63,25 @@ export class LocalStore implements ByteStore {
   async write(key: string, source: Readable, { maxBytes }: WriteOptions): Promise<StoredBytes> {
     const target = this.localPath(key);
     const counted = meter(maxBytes);
+    // Its failure reaches the pipeline below, or, before that has begun, `failure`.
+    counted.stream.on('error', () => undefined);
     const partial = partialPath(target);
+    let failure: Error | undefined;
     const fail = (error: Error): void => {
+      failure ??= error;
       counted.stream.destroy(error);
     };
-    // Opened before any byte flows: a write stream that opened lazily could create the file
-    // after a failure had already removed it, and leave it behind.
-    const file = await fs.open(partial, 'wx');
+    // Listening from the start: the source may fail while the file is being opened.
     source.once('error', fail);
-    source.pipe(counted.stream);
     try {
+      // Opened before any byte flows: a write stream that opened lazily could create the file
+      // after a failure had already removed it, and leave it behind.
+      const file = await fs.open(partial, 'wx');
+      if (failure !== undefined) {
+        await file.close();
+        throw failure;
+      }
+      source.pipe(counted.stream);
       await pipeline(counted.stream, createWriteStream('', { fd: file }));
       await fs.rename(partial, target);
     } catch (error) {
@@ -80,14 +95,16 @@ export class LocalStore implements ByteStore {
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
-    let handle;
+    let fd: number;
     try {
-      handle = await fs.open(this.localPath(key), 'r');
+      // A plain descriptor: a stream over a FileHandle reads through promises, measured here
+      // about 1.6 times slower.
+      fd = await openForReading(this.localPath(key), 'r');
     } catch (error) {
       if (isMissing(error)) throw new MissingObjectError(`no file at ${key}`);
       throw error;
     }
-    return createReadStream('', { fd: handle, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK_BYTES });
+    return createReadStream('', { fd, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK_BYTES });
   }
 
   async stat(key: string): Promise<ObjectStat | null> {

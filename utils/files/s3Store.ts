@@ -282,6 +282,10 @@ export class S3Store implements ByteStore {
     return keys.sort();
   }
 
+  pathOnDisk(): undefined {
+    return undefined;
+  }
+
   isAvailable(): boolean {
     return this.available;
   }

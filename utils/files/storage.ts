@@ -86,6 +86,8 @@ export async function storeUpload(source: Readable, maxBytes: number): Promise<S
   const store = byteStore();
   const key = store.newKey();
   const input = new PassThrough();
+  // Its failure reaches the caller through the write; once the write is over, nothing listens.
+  input.on('error', () => undefined);
   const stopWatching = finished(source, (error) => {
     if (error) input.destroy(uploadAborted());
   });
