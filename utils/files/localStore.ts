@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, open } from 'node:fs';
+import { close, createReadStream, createWriteStream, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -10,7 +10,12 @@ import { isProcessRunning } from '../lifecycle';
 import { log } from '../log';
 import { meter, MissingObjectError, type ByteRange, type ByteStore, type ObjectEntry, type ObjectStat, type StoredBytes, type WriteOptions } from './byteStore';
 
-const openForReading = promisify(open);
+/**
+ * Streams over plain descriptors: a stream over a FileHandle reads and writes through
+ * promises, measured here about 1.6 times slower for reads.
+ */
+const openDescriptor = promisify(open);
+const closeDescriptor = promisify(close);
 const PARTIAL_SUFFIX = '.partial';
 const PARTIAL_NAME = /\.(\d+)\.[0-9a-f]+\.partial$/;
 /** Large reads cost fewer system calls and event-loop turns per MiB than the default 64 KiB. */
@@ -76,13 +81,13 @@ export class LocalStore implements ByteStore {
     try {
       // Opened before any byte flows: a write stream that opened lazily could create the file
       // after a failure had already removed it, and leave it behind.
-      const file = await fs.open(partial, 'wx');
+      const fd = await openDescriptor(partial, 'wx');
       if (failure !== undefined) {
-        await file.close();
+        await closeDescriptor(fd);
         throw failure;
       }
       source.pipe(counted.stream);
-      await pipeline(counted.stream, createWriteStream('', { fd: file }));
+      await pipeline(counted.stream, createWriteStream('', { fd }));
       await fs.rename(partial, target);
     } catch (error) {
       await fs.rm(partial, { force: true });
@@ -97,9 +102,7 @@ export class LocalStore implements ByteStore {
   async read(key: string, range?: ByteRange): Promise<Readable> {
     let fd: number;
     try {
-      // A plain descriptor: a stream over a FileHandle reads through promises, measured here
-      // about 1.6 times slower.
-      fd = await openForReading(this.localPath(key), 'r');
+      fd = await openDescriptor(this.localPath(key), 'r');
     } catch (error) {
       if (isMissing(error)) throw new MissingObjectError(`no file at ${key}`);
       throw error;

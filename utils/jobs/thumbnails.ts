@@ -17,9 +17,17 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 const PNG_OPTIONS = { compressionLevel: 3 } as const;
 
 /**
- * libvips runs each image on as many threads as there are cores; with several jobs at once
- * that oversubscribes the machine. Measured here (2 cores, 2 jobs), one thread per job is about
- * 10% faster in images per second.
+ * Mitchell-Netravali rather than sharp's Lanczos 3: the usual filter for downscaling, without
+ * Lanczos' ringing at edges; measured here, decoding a 2 MP PNG to 500 px takes 13% less time
+ * (the same for a JPEG, which shrinks on load).
+ */
+const KERNEL = 'mitchell';
+
+/**
+ * libvips' threads per image: the cores shared out between the jobs running at once, so that
+ * several jobs neither oversubscribe the machine nor leave cores idle (sharp's own default is
+ * the number of cores, or 1 on glibc without jemalloc). Measured here (2 cores, 2 jobs), one
+ * thread per job makes about 5-10% more images per second than two.
  */
 export function shareCoresBetween(concurrentJobs: number): void {
   sharp.concurrency(Math.max(1, Math.floor(os.availableParallelism() / concurrentJobs)));
@@ -52,11 +60,12 @@ export async function makeThumbnails({ store, key }: Blob): Promise<void> {
   let format: OutputFormat;
   let pixels: { data: Buffer; info: OutputInfo };
   try {
-    format = outputFormat(await sharp(original).metadata());
     // Read in one pass, top to bottom: what a resize needs, and faster to decode.
-    pixels = await sharp(original, { failOn: 'error', sequentialRead: true })
+    const image = sharp(original, { failOn: 'error', sequentialRead: true });
+    format = outputFormat(await image.metadata());
+    pixels = await image
       .rotate()
-      .resize({ width: THUMBNAIL_WIDTHS[0] })
+      .resize({ width: THUMBNAIL_WIDTHS[0], kernel: KERNEL })
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
@@ -69,7 +78,7 @@ export async function makeThumbnails({ store, key }: Blob): Promise<void> {
     THUMBNAIL_WIDTHS.map(async (target) => {
       // Whole, then written: a thumbnail is small, and sharp's stream output is the slower path.
       const encoded = await sharp(pixels.data, { raw: { width, height, channels } })
-        .resize({ width: target })
+        .resize({ width: target, kernel: KERNEL })
         .toFormat(format, format === 'png' ? PNG_OPTIONS : {})
         .toBuffer();
       await store.write(thumbnailKey(key, target), Readable.from([encoded]), { maxBytes: Number.POSITIVE_INFINITY });
