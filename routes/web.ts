@@ -20,6 +20,9 @@ function findWebRoot(): string {
   return candidates.find((candidate) => existsSync(path.join(candidate, 'index.html'))) ?? (candidates[0] as string);
 }
 
+/** The app's files are small and whole: a Range header is ignored rather than answered 206 or 416. */
+const SEND_OPTIONS = { acceptRanges: false } as const;
+
 function setWebHeaders(res: Response): void {
   res.set({
     'Content-Security-Policy': WEB_CSP,
@@ -43,18 +46,19 @@ export function createWebRouter(webRoot: string = findWebRoot()): Router {
       return;
     }
     setWebHeaders(res);
-    res.sendFile(path.join(webRoot, 'index.html'));
+    res.sendFile(path.join(webRoot, 'index.html'), SEND_OPTIONS);
   });
 
   router.get('/assets/app.css', (_req, res) => {
     setWebHeaders(res);
-    res.sendFile(path.join(webRoot, 'app.css'));
+    res.sendFile(path.join(webRoot, 'app.css'), SEND_OPTIONS);
   });
 
   // Only the compiled modules: web/src, tsconfig.json and the like are never served.
   router.use(
     '/assets',
     express.static(distDir, {
+      ...SEND_OPTIONS,
       index: false,
       redirect: false,
       dotfiles: 'ignore',

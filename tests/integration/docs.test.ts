@@ -27,6 +27,18 @@ describe('GET /openapi.json and /docs', () => {
   });
 });
 
+describe('the web app at /', () => {
+  it('serves its files whole, ignoring a Range header, as the OpenAPI document says', async () => {
+    for (const path of ['/', '/assets/app.css', '/assets/main.js']) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const response = await api(method, path, { headers: { Range: 'bytes=999999-' } });
+        expect(response.status, `${method} ${path}`).to.equal(200);
+        expect(response.headers.get('accept-ranges'), `${method} ${path}`).to.equal(null);
+      }
+    }
+  });
+});
+
 describe('/admin/queues', () => {
   const token = 'an-admin-token-for-tests';
   let server: Server;

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { HttpError } from '../../utils/errors';
-import { decodeBase64, parseFileChanges, parseIsPublic, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../../utils/files/input';
+import { Base64Stream } from '../../utils/files/base64Stream';
+import { parseFileChanges, parseIsPublic, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../../utils/files/input';
 import { parseSignUp } from '../../utils/users/input';
 
 /** The public message a parser throws with. */
@@ -96,12 +97,23 @@ describe('other request values', () => {
     for (const value of ['', '50', '250px', ['250']]) expect(messageOf(() => parseThumbnailWidth(value))).to.equal('400 Invalid size');
   });
 
-  it('decodes base64 with or without padding and line breaks, and refuses anything else', () => {
-    expect(decodeBase64('aGVsbG8=').toString()).to.equal('hello');
-    expect(decodeBase64('aGVsbG8').toString()).to.equal('hello');
-    expect(decodeBase64('aGVs\nbG8=').toString()).to.equal('hello');
-    expect(decodeBase64('').length).to.equal(0);
-    for (const value of ['***', 'a', 'aGVsbG8==x', 5]) expect(messageOf(() => decodeBase64(value))).to.equal('400 Invalid data');
+  /** `text` fed in pieces of `piece` characters; undefined when the whole is not valid base64. */
+  function decode(text: string, piece: number): string | undefined {
+    const decoder = new Base64Stream();
+    const parts: Buffer[] = [];
+    for (let at = 0; at < text.length; at += piece) parts.push(decoder.write(text.slice(at, at + piece)) ?? Buffer.alloc(0));
+    const last = decoder.end();
+    return last === undefined ? undefined : Buffer.concat([...parts, last]).toString();
+  }
+
+  it('decodes base64 in pieces of any length, with or without padding and line breaks, and refuses anything else', () => {
+    for (const piece of [1, 2, 3, 4, 5, 100]) {
+      expect(decode('aGVsbG8=', piece), `padded, by ${piece}`).to.equal('hello');
+      expect(decode('aGVsbG8', piece), `unpadded, by ${piece}`).to.equal('hello');
+      expect(decode('aGVs\nbG8=', piece), `line break, by ${piece}`).to.equal('hello');
+      expect(decode('', piece)).to.equal('');
+      for (const text of ['***', 'a', 'aGVsbG8==x', 'aGVsbG8===', 'aGVs-G8=', 'aGVs\u0001bG8=']) expect(decode(text, piece), `${text} by ${piece}`).to.equal(undefined);
+    }
   });
 
   it('checks a sign-up email before its password', () => {

@@ -1,7 +1,7 @@
 /**
- * Decodes standard base64 as it arrives, in pieces of any length, and judges it as
- * decodeBase64() (utils/files/input.ts) judges a whole string: the alphabet, padding only at
- * the end, white space ignored (MIME-style line breaks), and no final group of one character.
+ * Decodes standard base64 as it arrives, in pieces of any length, and judges the whole: the
+ * alphabet, padding optional but only at the end, white space ignored (MIME-style line
+ * breaks), and no final group of one character.
  */
 export class Base64Stream {
   /** Characters of an unfinished group of four. */

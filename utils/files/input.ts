@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
 import { badRequest, type HttpError } from '../errors';
 import { fieldsOf, validate } from '../validate';
-import { Base64Stream } from './base64Stream';
 import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from './byteStore';
 
 /**
@@ -106,16 +105,6 @@ export function parseUploadMetadata(fields: Record<string, unknown>, hasContent:
   const { name, type } = validate(UploadFields, fields);
   if (type !== 'folder' && !hasContent) throw badRequest('Missing data');
   return { name, type, parent: parseParentRef(fields.parentId), isPublic: parseIsPublic(fields.isPublic) };
-}
-
-/** Standard base64, padding optional, line breaks and spaces ignored (MIME-style input). */
-export function decodeBase64(data: unknown): Buffer {
-  if (typeof data !== 'string') throw badRequest('Invalid data');
-  const decoder = new Base64Stream();
-  const head = decoder.write(data);
-  const tail = decoder.end();
-  if (tail === undefined) throw badRequest('Invalid data');
-  return head === undefined ? tail : Buffer.concat([head, tail]);
 }
 
 /** Page numbers are integers from 0; anything else is page 0. */
