@@ -60,6 +60,27 @@ async function streamUpload(token: string, name: string, size: number): Promise<
 }
 
 /**
+ * How far this process's memory rises above where it stood while `upload` runs (the server is
+ * in-process). One-time costs (the fs thread pool, allocator arenas, compiled code) are not
+ * growth with a file's size: a 16 MiB upload pays them first, and the baseline comes after it.
+ */
+async function rssGrowthDuring<T>(token: string, upload: () => Promise<T>): Promise<{ result: T; growthBytes: number }> {
+  expect((await streamUpload(token, 'warm-up.bin', 16 * MIB)).status).to.equal(201);
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const result = await upload();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, growthBytes: peak - baseline };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
  * Writes 1 MiB chunks until the server has a write under way (a `.partial` file, a multipart
  * upload), then drops the connection; the upload must leave no object, no write under way and
  * no document behind.
@@ -276,24 +297,11 @@ describe('POST /files with a raw body', () => {
       },
     });
 
-    // One-time costs (the fs thread pool, allocator arenas, compiled code) are not growth with
-    // the file's size: a 16 MiB upload first pays them, and the baseline comes after it.
-    expect((await streamUpload(user.token, 'warm-up.bin', 16 * MIB)).status).to.equal(201);
-    const baseline = process.memoryUsage.rss();
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
-    }, 10);
-    let result: ApiResponse;
-    try {
-      result = await withUploadLimit(256 * MIB, () => uploadRaw(user.token, { name: 'huge.bin', type: 'file' }, source));
-    } finally {
-      clearInterval(sampler);
-    }
-    peak = Math.max(peak, process.memoryUsage.rss());
-
+    const { result, growthBytes } = await rssGrowthDuring(user.token, () =>
+      withUploadLimit(256 * MIB, () => uploadRaw(user.token, { name: 'huge.bin', type: 'file' }, source)),
+    );
     expect(result.status, result.text).to.equal(201);
-    expect(peak - baseline).to.be.below(64 * MIB);
+    expect(growthBytes).to.be.below(64 * MIB);
     const doc = await storedDoc((result.body as PublicFileBody).id);
     expect(doc.size).to.equal(total);
     expect(doc.sha256).to.equal(hash.digest('hex'));
@@ -409,20 +417,11 @@ describe('POST /files with a base64 JSON body', () => {
       }
       yield Buffer.from('"}');
     })());
-    await streamUpload(user.token, 'warm-up.bin', 16 * MIB);
-    const baseline = process.memoryUsage.rss();
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
-    }, 10);
-    let response: ApiResponse;
-    try {
-      response = await withUploadLimit(128 * MIB, () => api('POST', '/files', { token: user.token, body, headers: { 'Content-Type': 'application/json' }, timeoutMs: 110_000 }));
-    } finally {
-      clearInterval(sampler);
-    }
+    const { result: response, growthBytes } = await rssGrowthDuring(user.token, () =>
+      withUploadLimit(128 * MIB, () => api('POST', '/files', { token: user.token, body, headers: { 'Content-Type': 'application/json' }, timeoutMs: 110_000 })),
+    );
     expect(response.status, response.text).to.equal(201);
-    expect(peak - baseline).to.be.below(64 * MIB);
+    expect(growthBytes).to.be.below(64 * MIB);
     const doc = await storedDoc((response.body as PublicFileBody).id);
     expect(doc.size).to.equal(sent);
     expect(doc.sha256).to.equal(hash.digest('hex'));
