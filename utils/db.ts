@@ -36,6 +36,9 @@ export interface FileDoc {
   deleting?: boolean;
 }
 
+/** The fields that say where a document's bytes are: the local disk's `localPath`, or a driver and its key. */
+export type BlobLocation = Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'>;
+
 /**
  * Timeouts are short so that a database outage turns into a prompt 503 instead of a hung
  * request; the driver keeps reconnecting in the background. Selection waits only while no

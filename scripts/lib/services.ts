@@ -130,13 +130,18 @@ function spawnQuiet(command: string, args: string[]): ChildProcess {
   return spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** Go on PATH, or where its official archive installs it. */
+export function goBinary(): string | undefined {
+  return onPath('go') ?? ['/usr/local/go/bin/go'].find((candidate) => existsSync(candidate));
+}
+
 function launcherBinary(): string {
   const hash = createHash('sha256');
   for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(path.join(LAUNCHER_SOURCE, file)));
   const binary = path.join(CACHE, 'ferretdb', hash.digest('hex').slice(0, 16), 'ferretdb-launcher');
   if (existsSync(binary)) return binary;
 
-  const go = onPath('go') ?? ['/usr/local/go/bin/go'].find((candidate) => existsSync(candidate));
+  const go = goBinary();
   if (go === undefined) {
     throw new ServiceSetupError(
       'No MongoDB-compatible server: set DB_URL (or DB_HOST), put mongod on PATH, or install Go so FerretDB can be built.',

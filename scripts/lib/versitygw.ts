@@ -14,7 +14,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '../../utils/config';
 import { quietSdkNodeVersionWarning } from '../../utils/files/s3Store';
 import { ROOT } from './processes';
-import { freePort, ManagedServer, onPath, ServiceSetupError } from './services';
+import { freePort, goBinary, ManagedServer, ServiceSetupError } from './services';
 
 const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 export const VERSITYGW_VERSION = 'v1.8.0';
@@ -41,10 +41,6 @@ export interface ManagedS3 extends S3Target {
   start(): Promise<void>;
   /** Stops and removes the data folder. */
   dispose(): Promise<void>;
-}
-
-function goBinary(): string | undefined {
-  return onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
 async function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {

@@ -8,9 +8,10 @@ import { buffer } from 'node:stream/consumers';
 import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { findOrStartS3, namedS3 } from '../../scripts/lib/versitygw';
+import type { S3Settings } from '../../utils/config';
 import { HttpError, isServiceOutage } from '../../utils/errors';
 import { MissingObjectError, type ByteStore } from '../../utils/files/byteStore';
-import { isStorageOutage, S3Store, type S3StoreSettings } from '../../utils/files/s3Store';
+import { isStorageOutage, S3Store } from '../../utils/files/s3Store';
 import { LocalStore } from '../../utils/files/localStore';
 import { rejection, sha256 } from '../support';
 
@@ -68,7 +69,7 @@ const DRIVERS: Driver[] = [
       const managed = s3.managed;
       // A run of its own inside the bucket, so a shared TEST_ bucket never mixes runs.
       const prefix = `byte-store-test-${randomBytes(4).toString('hex')}/`;
-      const settings: S3StoreSettings = {
+      const settings: S3Settings = {
         bucket: s3.bucket,
         prefix,
         region: s3.region,

@@ -3,7 +3,7 @@ import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { THUMBNAIL_WIDTHS } from './byteStore';
 import { blobOf, storesInUse, type Blob } from './storage';
-import { countFiles, findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from './store';
+import { chunks, countFiles, findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from './store';
 import { parentObjectId } from './tree';
 import { withTreeLock } from './treeLock';
 
@@ -286,9 +286,8 @@ function referenceOf(driver: string, key: string): string {
 /** Stats every object at a bounded concurrency; true when it is there, false when not, undefined for none. */
 async function statAll(blobs: readonly (Blob | undefined)[]): Promise<(boolean | undefined)[]> {
   const results: (boolean | undefined)[] = [];
-  for (let start = 0; start < blobs.length; start += PARALLEL_STATS) {
-    const slice = blobs.slice(start, start + PARALLEL_STATS);
-    results.push(...(await Promise.all(slice.map(async (blob) => (blob === undefined ? undefined : (await blob.store.stat(blob.key)) !== null)))));
+  for (const batch of chunks(blobs, PARALLEL_STATS)) {
+    results.push(...(await Promise.all(batch.map(async (blob) => (blob === undefined ? undefined : (await blob.store.stat(blob.key)) !== null)))));
   }
   return results;
 }

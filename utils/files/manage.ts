@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb';
-import type { FileDoc } from '../db';
+import type { BlobLocation, FileDoc } from '../db';
 import { badRequest, notFound } from '../errors';
 import { blobOf, removeBlob } from './storage';
 import type { FileChanges, ParentRef } from './input';
@@ -58,7 +58,7 @@ export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: 
 /** Deleting bytes of many files: this many at once keeps the disk or the bucket busy without flooding it. */
 const PARALLEL_DELETES = 32;
 
-async function removeBlobsOf(entries: readonly Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'>[]): Promise<void> {
+async function removeBlobsOf(entries: readonly BlobLocation[]): Promise<void> {
   const blobs = entries.map(blobOf).filter((blob) => blob !== undefined);
   for (const batch of chunks(blobs, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
 }

@@ -31,8 +31,6 @@ import {
   type WriteOptions,
 } from './byteStore';
 
-export type S3StoreSettings = S3Settings;
-
 /**
  * Multipart while the client is still sending. lib-storage copies every part into a fresh buffer
  * and V8 frees those only at its next full collection, so the process grows by far more than
@@ -184,7 +182,7 @@ export class S3Store implements ByteStore {
   private available = true;
   private health: NodeJS.Timeout | undefined;
 
-  constructor(private readonly settings: S3StoreSettings) {
+  constructor(private readonly settings: S3Settings) {
     if (settings.bucket === '') throw new Error('S3 store: the bucket name is empty');
     if ((settings.accessKeyId === undefined) !== (settings.secretAccessKey === undefined)) {
       throw new Error('S3 store: give both the access key ID and the secret access key, or neither');

@@ -1,6 +1,6 @@
 import { finished, PassThrough, type Readable } from 'node:stream';
 import { config } from '../config';
-import type { FileDoc } from '../db';
+import type { BlobLocation } from '../db';
 import { uploadAborted } from '../errors';
 import { allKeys, type ByteStore, type StoredBytes } from './byteStore';
 import { LocalStore } from './localStore';
@@ -57,7 +57,7 @@ export async function closeByteStores(): Promise<void> {
 }
 
 /** Where a document's bytes are; undefined for a folder (or a document without any). */
-export function blobOf(file: Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'>): Blob | undefined {
+export function blobOf(file: BlobLocation): Blob | undefined {
   if (file.storage === 's3') {
     const bucket = s3Store();
     if (bucket === undefined || file.objectKey === undefined) throw new Error('a document is in S3, but STORAGE is not s3');
@@ -69,7 +69,7 @@ export function blobOf(file: Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'
 }
 
 /** The document fields that record where `blob` lives. */
-export function blobFields(blob: Blob): Pick<FileDoc, 'localPath' | 'storage' | 'objectKey'> {
+export function blobFields(blob: Blob): BlobLocation {
   return blob.store instanceof LocalStore ? { localPath: blob.store.localPath(blob.key) } : { storage: 's3', objectKey: blob.key };
 }
 

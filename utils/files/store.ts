@@ -1,5 +1,5 @@
 import { ObjectId, type FindCursor, type Filter } from 'mongodb';
-import { dbClient, type FileDoc, type StoredParentId } from '../db';
+import { dbClient, type BlobLocation, type FileDoc, type StoredParentId } from '../db';
 
 /**
  * The only module that queries the `files` collection.
@@ -19,6 +19,9 @@ export function chunks<T>(items: readonly T[], size = BATCH): T[][] {
 }
 
 export const ROOT = 0;
+
+/** The projection of a BlobLocation. */
+const BLOB_LOCATION = { localPath: 1, storage: 1, objectKey: 1 } as const;
 
 export async function findFile(id: ObjectId): Promise<FileDoc | null> {
   return dbClient.files.findOne({ _id: id });
@@ -45,14 +48,14 @@ export async function listChildren(owner: ObjectId, folder: ObjectId | typeof RO
   return dbClient.files.aggregate<FileDoc>([{ $match: match }, { $sort: { _id: 1 } }, { $skip: skip }, { $limit: limit }]).toArray();
 }
 
-export type TreeEntry = Pick<FileDoc, '_id' | 'type' | 'localPath' | 'storage' | 'objectKey'>;
+export type TreeEntry = Pick<FileDoc, '_id' | 'type'> & BlobLocation;
 
 /** The children of any of `folders`, in both stored forms of their ids. */
 export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]): Promise<TreeEntry[]> {
   return dbClient.files
     .find<TreeEntry>(
       { userId: owner, parentId: { $in: folders.flatMap((id) => parentForms(id)) } },
-      { projection: { _id: 1, type: 1, localPath: 1, storage: 1, objectKey: 1 } },
+      { projection: { _id: 1, type: 1, ...BLOB_LOCATION } },
     )
     .toArray();
 }
@@ -81,11 +84,13 @@ export async function deleteFiles(owner: ObjectId, ids: readonly ObjectId[]): Pr
   for (const batch of chunks(ids)) await dbClient.files.deleteMany({ _id: { $in: batch }, userId: owner });
 }
 
+export type ImageEntry = Pick<FileDoc, '_id' | 'userId'> & BlobLocation;
+
 /** Every image with its owner and bytes, streamed in batches whatever their number. */
-export function findImages(): FindCursor<Pick<FileDoc, '_id' | 'userId' | 'localPath' | 'storage' | 'objectKey'>> {
-  return dbClient.files.find<Pick<FileDoc, '_id' | 'userId' | 'localPath' | 'storage' | 'objectKey'>>(
+export function findImages(): FindCursor<ImageEntry> {
+  return dbClient.files.find<ImageEntry>(
     { type: 'image' },
-    { projection: { _id: 1, userId: 1, localPath: 1, storage: 1, objectKey: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, ...BLOB_LOCATION }, batchSize: BATCH },
   );
 }
 
@@ -93,13 +98,13 @@ export async function countFiles(): Promise<number> {
   return dbClient.files.estimatedDocumentCount();
 }
 
-export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'localPath' | 'storage' | 'objectKey' | 'deleting'>;
+export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'deleting'> & BlobLocation;
 
 /** Every document (or every one of `owner`'s), BATCH at a time in `_id` order, for the consistency checker. */
 export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]> {
   const cursor = dbClient.files.find<ScannedFile>(
     owner === undefined ? {} : { userId: owner },
-    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, localPath: 1, storage: 1, objectKey: 1, deleting: 1 }, sort: { _id: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, deleting: 1, ...BLOB_LOCATION }, sort: { _id: 1 }, batchSize: BATCH },
   );
   let batch: ScannedFile[] = [];
   for await (const doc of cursor) {

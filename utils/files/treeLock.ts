@@ -33,8 +33,7 @@ export interface TreeLock {
   assertHeld(): Promise<void>;
 }
 
-async function acquire(owner: ObjectId): Promise<string> {
-  const key = `tree_lock_${owner.toHexString()}`;
+async function acquire(owner: ObjectId, key: string): Promise<string> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const token = await redisClient.eval(ACQUIRE, [key, `tree_fence_${owner.toHexString()}`], [randomUUID(), String(LOCK_TTL_MS)]);
@@ -47,7 +46,7 @@ async function acquire(owner: ObjectId): Promise<string> {
 /** Runs `work` holding `owner`'s tree lock; the lock is released whatever happens. */
 export async function withTreeLock<T>(owner: ObjectId, work: (lock: TreeLock) => Promise<T>): Promise<T> {
   const key = `tree_lock_${owner.toHexString()}`;
-  const token = await acquire(owner);
+  const token = await acquire(owner, key);
   let lost = false;
   const held = async (): Promise<boolean> => Number(await redisClient.eval(RENEW, [key], [token, String(LOCK_TTL_MS)])) === 1;
   const renewal = setInterval(() => {
