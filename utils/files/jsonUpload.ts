@@ -26,6 +26,13 @@ const OVERSIZED = 'x'.repeat(1024);
 /** A body that is not an object is no upload; it is kept only to tell "Invalid JSON" from "Missing name". */
 const NON_OBJECT_LIMIT = 1024 * 1024;
 
+/**
+ * Room for a MiB between the request, the parser and the byte store: with the default 16 KiB
+ * every chunk paused the request until the store had taken its bytes, and the upload went at
+ * the pace of those pauses (measured here: 20 MiB in 0.06 s instead of 0.19 s).
+ */
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -96,7 +103,7 @@ class ValueScanner {
 /** The `data` string, unescaped and decoded as it streams into the byte store. */
 class DataStream {
   readonly base64 = new Base64Stream();
-  readonly decoded = new PassThrough();
+  readonly decoded = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
   readonly staged: Promise<StagedBytes>;
   /** An unfinished escape: `\` and what followed so far. */
   private escape = '';
@@ -337,6 +344,7 @@ export async function parseJsonUpload(body: Readable, headers: IncomingHttpHeade
 
   const upload = new UploadReader(bodyLimit);
   const reader = new Writable({
+    highWaterMark: STREAM_BUFFER_BYTES,
     write(chunk: Buffer, _encoding, callback) {
       upload.read(chunk).then(() => callback(), callback);
     },
