@@ -29,7 +29,7 @@ const NON_OBJECT_LIMIT = 1024 * 1024;
 /**
  * Room for a MiB between the request, the parser and the byte store: with the default 16 KiB
  * every chunk paused the request until the store had taken its bytes, and the upload went at
- * the pace of those pauses (measured here: 20 MiB in 0.06 s instead of 0.19 s).
+ * the pace of those pauses.
  */
 const STREAM_BUFFER_BYTES = 1024 * 1024;
 

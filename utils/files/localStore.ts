@@ -20,6 +20,14 @@ const PARTIAL_SUFFIX = '.partial';
 const PARTIAL_NAME = /\.(\d+)\.[0-9a-f]+\.partial$/;
 /** Large reads cost fewer system calls and event-loop turns per MiB than the default 64 KiB. */
 const READ_CHUNK_BYTES = 512 * 1024;
+/**
+ * With the default 16 KiB a write stream pushes back after every chunk, so chunks reach the disk
+ * one trip at a time; with room for 256 KiB those that arrive during a write go down together in
+ * one writev. Measured here, median of 9 over HTTP: a base64 JSON upload (small decoded chunks)
+ * of 100 MiB in 261 ms instead of 392, raw uploads unchanged. 1 MiB gained nothing more, and kept
+ * chunks alive long enough to add garbage-collection time.
+ */
+const WRITE_BUFFER_BYTES = 256 * 1024;
 
 /** The writer's pid is in the name so a sweep can tell an abandoned file from one being written. */
 function partialPath(finalPath: string): string {
@@ -87,7 +95,7 @@ export class LocalStore implements ByteStore {
         throw failure;
       }
       source.pipe(counted.stream);
-      await pipeline(counted.stream, createWriteStream('', { fd }));
+      await pipeline(counted.stream, createWriteStream('', { fd, highWaterMark: WRITE_BUFFER_BYTES }));
       await fs.rename(partial, target);
     } catch (error) {
       await fs.rm(partial, { force: true });
