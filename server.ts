@@ -20,6 +20,10 @@ export function createApp(): Express {
   app.disable('x-powered-by');
   // API answers are dynamic and private; file content sets its own, strong validators.
   app.set('etag', false);
+  // Without a validator no JSON answer can be fresh, yet Express would answer any of them with 304
+  // to `If-None-Match: *`, which the API does not promise. Downloads judge their own conditions
+  // (controllers/conditional.ts) and static files theirs (send), neither through req.fresh.
+  Object.defineProperty(app.request, 'fresh', { configurable: true, get: () => false });
   app.set('trust proxy', config().trustProxy);
   app.use(securityHeaders);
   app.use(forwardedForWarning());

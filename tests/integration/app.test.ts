@@ -33,6 +33,23 @@ describe('GET /stats', () => {
   });
 });
 
+describe('conditional headers on JSON answers', () => {
+  // JSON answers carry no validator, so no condition can hold; Express alone would answer
+  // `If-None-Match: *` with 304, which the OpenAPI document does not promise.
+  it('answers GET and HEAD with their usual 200 whatever If-None-Match says', async () => {
+    const user = await createUser();
+    const file = await upload(user.token, { name: 'conditional.txt', type: 'file', data: base64('abc') });
+    for (const method of ['GET', 'HEAD']) {
+      for (const path of ['/status', '/users/me', `/files/${file.id}`, `/files/${file.id}/`, '/files']) {
+        const response = await api(method, path, { token: user.token, headers: { 'If-None-Match': '*' } });
+        expect(response.status, `${method} ${path}`).to.equal(200);
+      }
+    }
+    const shown = await api('GET', `/files/${file.id}`, { token: user.token, headers: { 'If-None-Match': '*' } });
+    expect(shown.body).to.include({ id: file.id, name: 'conditional.txt' });
+  });
+});
+
 describe('unknown routes', () => {
   const cases: [string, string][] = [
     // GET / is the browser app (tests/browser/app.test.ts); other methods on it stay unknown.
