@@ -33,10 +33,11 @@ export interface TreeLock {
   assertHeld(): Promise<void>;
 }
 
-async function acquire(owner: ObjectId, key: string): Promise<string> {
+/** `keys`: the lock, then the owner's fencing counter. */
+async function acquire(keys: [lock: string, fence: string]): Promise<string> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const token = await redisClient.eval(ACQUIRE, [key, `tree_fence_${owner.toHexString()}`], [randomUUID(), String(LOCK_TTL_MS)]);
+    const token = await redisClient.eval(ACQUIRE, keys, [randomUUID(), String(LOCK_TTL_MS)]);
     if (typeof token === 'string') return token;
     if (Date.now() >= deadline) throw treeBusy();
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
@@ -45,8 +46,9 @@ async function acquire(owner: ObjectId, key: string): Promise<string> {
 
 /** Runs `work` holding `owner`'s tree lock; the lock is released whatever happens. */
 export async function withTreeLock<T>(owner: ObjectId, work: (lock: TreeLock) => Promise<T>): Promise<T> {
-  const key = `tree_lock_${owner.toHexString()}`;
-  const token = await acquire(owner, key);
+  const id = owner.toHexString();
+  const key = `tree_lock_${id}`;
+  const token = await acquire([key, `tree_fence_${id}`]);
   let lost = false;
   const held = async (): Promise<boolean> => Number(await redisClient.eval(RENEW, [key], [token, String(LOCK_TTL_MS)])) === 1;
   const renewal = setInterval(() => {
