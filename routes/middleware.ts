@@ -2,8 +2,9 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import { userForToken } from '../utils/auth/tokens';
 import { token } from '../controllers/request';
 import { config } from '../utils/config';
-import { HttpError, isServiceOutage, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
+import { HttpError, isServiceOutage, methodNotAllowed, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
 import { log } from '../utils/log';
+import { allowedMethods } from './allowedMethods';
 
 /** 401 unless X-Token names an existing `auth_<token>` key whose user still exists. */
 export const requireUser: RequestHandler = async (req, res, next) => {
@@ -17,7 +18,14 @@ export function jsonBody(limitBytes: number): RequestHandler {
   return express.json({ limit: limitBytes });
 }
 
-export const unknownRoute: RequestHandler = () => {
+/**
+ * Last in line: 405 when a route answers this path with other methods, else 404. Routes run
+ * their authentication only for their own method, so neither answer depends on X-Token.
+ */
+export const unknownRoute: RequestHandler = (req) => {
+  const allowed = allowedMethods(req.app.router, req.path);
+  // A route that matched this method and passed the request on has nothing here: 404.
+  if (allowed.length > 0 && !allowed.includes(req.method)) throw methodNotAllowed(allowed);
   throw notFound();
 };
 

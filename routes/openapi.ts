@@ -108,7 +108,14 @@ function buildDocument(): Json {
         basic: { type: 'http', scheme: 'basic', description: 'email:password, for GET /connect only' },
       },
       schemas: { File: schema(PublicFileSchema), DetailedFile: schema(DetailedFileSchema), User: schema(PublicUserSchema) },
-      responses: { NotFound: error('No such route', 'Not found', BAD_REQUEST) },
+      responses: {
+        NotFound: error('No such route', 'Not found', BAD_REQUEST),
+        // Not listed under each path: an operation the path lacks has nowhere to list it.
+        MethodNotAllowed: {
+          ...error('A path of this document asked with a method it does not have', 'Method not allowed'),
+          headers: { Allow: { description: 'The methods the path has, sorted: its operations, with HEAD wherever GET is', schema: { type: 'string' } } },
+        },
+      },
     },
     paths: {
       '/status': {

@@ -26,6 +26,8 @@ export class HttpError extends Error {
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
 export const unauthorized = (headers: Readonly<Record<string, string>> = {}): HttpError => new HttpError(401, 'Unauthorized', headers);
 export const notFound = (): HttpError => new HttpError(404, 'Not found');
+/** A path that exists, asked with a method it does not answer (RFC 9110 §15.5.6): Allow lists the ones it does. */
+export const methodNotAllowed = (allowed: readonly string[]): HttpError => new HttpError(405, 'Method not allowed', { Allow: allowed.join(', ') });
 export const payloadTooLarge = (): HttpError => new HttpError(413, 'Payload too large');
 export const serviceUnavailable = (): HttpError => new HttpError(503, 'Service unavailable');
 export const tooManyRequests = (retryAfterSeconds: number): HttpError =>

@@ -1,11 +1,17 @@
-import { readdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { closeServer, startServer } from '../../server';
 import { config, useConfig } from '../../utils/config';
 import { dbClient } from '../../utils/db';
-import { api, base64, createUser, harness, upload } from '../support';
+import { api, base64, createUser, harness, type TestUser, upload } from '../support';
+
+const execFileAsync = promisify(execFile);
 
 describe('GET /status', () => {
   it('answers 200 {"redis":true,"db":true} from the live clients', async () => {
@@ -52,21 +58,103 @@ describe('conditional headers on JSON answers', () => {
 
 describe('unknown routes', () => {
   const cases: [string, string][] = [
-    // GET / is the browser app (tests/browser/app.test.ts); other methods on it stay unknown.
-    ['POST', '/'],
     ['GET', '/nothing-here'],
-    ['POST', '/status'],
-    ['DELETE', '/users'],
+    ['PUT', '/nothing-here'],
     ['GET', '/files/a/b/c'],
-    ['PUT', '/files'],
+    ['DELETE', '/files/a/b/c'],
+    ['GET', '/statuses'],
   ];
   for (const [method, path] of cases) {
     it(`answers ${method} ${path} with 404 {"error":"Not found"}`, async () => {
       const response = await api(method, path);
       expect(response.status).to.equal(404);
       expect(response.text).to.equal('{"error":"Not found"}');
+      expect(response.headers.get('allow')).to.equal(null);
     });
   }
+});
+
+describe('a method the path does not have', () => {
+  let user: TestUser;
+  let fileId: string;
+
+  before(async () => {
+    user = await createUser();
+    fileId = (await upload(user.token, { name: 'methods.txt', type: 'file', data: base64('abc') })).id;
+  });
+
+  /** Express answers OPTIONS itself wherever a route is, so every Allow names it. */
+  const cases = (): [string, string, string][] => [
+    ['PUT', '/files', 'GET, HEAD, OPTIONS, POST'],
+    ['DELETE', '/status', 'GET, HEAD, OPTIONS'],
+    ['POST', `/files/${fileId}/data`, 'GET, HEAD, OPTIONS'],
+    ['PUT', '/users/me', 'GET, HEAD, OPTIONS'],
+    ['GET', `/files/${fileId}/publish`, 'OPTIONS, PUT'],
+    ['POST', `/files/${fileId}`, 'DELETE, GET, HEAD, OPTIONS, PATCH'],
+    ['DELETE', '/users', 'OPTIONS, POST'],
+    ['POST', '/', 'GET, HEAD, OPTIONS'],
+    ['PUT', '/files/', 'GET, HEAD, OPTIONS, POST'],
+  ];
+
+  it('answers 405 {"error":"Method not allowed"} with Allow listing the methods the path has, token or not', async () => {
+    for (const [method, path, allow] of cases()) {
+      for (const token of [undefined, user.token, 'not-a-token']) {
+        const response = await api(method, path, { token });
+        const what = `${method} ${path} with token ${String(token)}`;
+        expect(response.status, what).to.equal(405);
+        expect(response.headers.get('allow'), what).to.equal(allow);
+        expect(response.headers.get('content-type'), what).to.match(/^application\/json/);
+        expect(response.text, what).to.equal('{"error":"Method not allowed"}');
+      }
+    }
+  });
+
+  it('answers HEAD on a path without GET with the same 405 headers and no body', async () => {
+    const response = await api('HEAD', `/files/${fileId}/publish`, { token: user.token });
+    expect(response.status).to.equal(405);
+    expect(response.headers.get('allow')).to.equal('OPTIONS, PUT');
+    expect(response.text).to.equal('');
+  });
+
+  it('leaves HEAD on GET routes as it was: the GET answer without its body', async () => {
+    const checks: [string, string | undefined, number][] = [
+      ['/status', undefined, 200],
+      ['/users/me', user.token, 200],
+      ['/users/me', undefined, 401],
+      [`/files/${fileId}/data`, user.token, 200],
+      [`/files/${fileId}/data`, undefined, 404],
+    ];
+    for (const [path, token, status] of checks) {
+      const [head, get] = [await api('HEAD', path, { token }), await api('GET', path, { token })];
+      expect(head.status, `HEAD ${path}`).to.equal(status);
+      expect(get.status, `GET ${path}`).to.equal(status);
+      expect(head.text, `HEAD ${path}`).to.equal('');
+      expect(head.headers.get('allow'), `HEAD ${path}`).to.equal(null);
+    }
+  });
+
+  it('still answers OPTIONS as Express does, with the methods Allow names', async () => {
+    const response = await api('OPTIONS', '/files');
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('allow')).to.equal('GET, HEAD, POST');
+  });
+
+  it('answers `curl -T file <url>/files` (a PUT with the file as the body) with 405, without reading the upload', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'curl-put-'));
+    try {
+      const file = path.join(dir, 'upload.bin');
+      // Over a MiB, so curl asks with Expect: 100-continue first, as it does for a real upload.
+      await writeFile(file, Buffer.alloc(2 * 1024 * 1024, 1));
+      const { stdout } = await execFileAsync('curl', ['-sS', '-i', '-T', file, '-H', `X-Token: ${user.token}`, `${harness().baseUrl}/files`]);
+      const [head = '', body] = stdout.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '').split('\r\n\r\n');
+      expect(head).to.match(/^HTTP\/1\.1 405 /);
+      expect(head).to.match(/\r\nAllow: GET, HEAD, OPTIONS, POST\r\n/i);
+      expect(body).to.equal('{"error":"Method not allowed"}');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id), name: 'upload.bin' })).to.equal(0);
+  });
 });
 
 describe('request bodies', () => {

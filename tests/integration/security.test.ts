@@ -117,7 +117,7 @@ describe('passwords, tokens and headers', () => {
       expect(headers['x-powered-by'], what).to.equal(undefined);
     }
 
-    it('are on every response: success, error, unknown route, and file content', async () => {
+    it('are on every response: success, error, unknown route, a method the path lacks, and file content', async () => {
       const user = await createUser();
       const file = await upload(user.token, { name: 'a.txt', type: 'file', data: base64('hello') });
       const requests: [string, string, Record<string, string>?, string?][] = [
@@ -139,7 +139,7 @@ describe('passwords, tokens and headers', () => {
         statuses.push(response.status);
         expectSecurityHeaders(response, `${method} ${path} (${response.status})`);
       }
-      expect(statuses).to.deep.equal([200, 200, 200, 401, 200, 200, 200, 404, 400, 404, 404]);
+      expect(statuses).to.deep.equal([200, 200, 200, 401, 200, 200, 200, 404, 400, 404, 405]);
     });
 
     it('make user content inert: nosniff, a sandbox CSP, and active types only as attachments', async () => {

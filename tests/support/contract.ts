@@ -4,9 +4,11 @@ import { openApiDocument } from '../../routes/openapi';
 
 /**
  * Holds every response the in-process server sends to the OpenAPI document: its status must be
- * documented for its operation (or, for a path or method the document does not have, be the
- * documented 404), and a JSON body must match the documented schema, extra fields and
- * unlisted error messages included. Findings are collected and fail the test that caused them.
+ * documented for its operation (or, for a path the document does not have, be the documented
+ * 404; for a method a documented path does not have, the documented 405 with an Allow that
+ * names the path's operations, or 404), and a JSON body must match the documented schema,
+ * extra fields and unlisted error messages included. Findings are collected and fail the test
+ * that caused them.
  */
 
 interface Operation {
@@ -49,24 +51,42 @@ function routes(): Route[] {
 }
 
 const ROUTES = routes();
-const NOT_FOUND = (openApiDocument() as { components: { responses: { NotFound: Operation['responses'][string] } } }).components.responses.NotFound;
+type Shared = Record<'NotFound' | 'MethodNotAllowed', Operation['responses'][string]>;
+const { NotFound: NOT_FOUND, MethodNotAllowed: METHOD_NOT_ALLOWED } = (openApiDocument() as { components: { responses: Shared } }).components.responses;
 
 function resolve(response: Operation['responses'][string]): Operation['responses'][string] {
   return response.$ref === '#/components/responses/NotFound' ? NOT_FOUND : response;
 }
 
-function check(method: string, url: string, status: number, contentType: string | undefined, body: string | undefined): string | undefined {
+/** What a 405 on `route` must say in Allow: its operations, with the HEAD Express answers for a GET. */
+function documentedAllow(route: Route): string {
+  // The path item also holds its parameters, which are no method.
+  const methods = new Set(Object.keys(route.operations).filter((key) => key !== 'parameters').map((key) => key.toUpperCase()));
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort().join(', ');
+}
+
+/** The documented answer to a method `route` does not have, or to a path the document does not have. */
+function undocumentedOperation(route: Route | undefined, status: number): Operation['responses'][string] | undefined {
+  if (status === 404 || status === 400) return NOT_FOUND;
+  return status === 405 && route !== undefined ? METHOD_NOT_ALLOWED : undefined;
+}
+
+function check(method: string, url: string, status: number, headers: { contentType?: string; allow?: string }, body: string | undefined): string | undefined {
   // Express's routing is not strict: a trailing slash reaches the same route.
   const path = (url.split('?')[0] ?? url).replace(/(.)\/$/, '$1');
   const route = ROUTES.find((candidate) => candidate.pattern.test(path));
   const operation = route?.operations[method.toLowerCase()] ?? (method === 'HEAD' ? route?.operations.get : undefined);
   const what = `${method} ${url.slice(0, 120)} → ${status}`;
-  const documented = operation === undefined ? (status === 404 || status === 400 ? NOT_FOUND : undefined) : operation.responses[String(status)];
+  const documented = operation === undefined ? undocumentedOperation(route, status) : operation.responses[String(status)];
   if (documented === undefined) return `${what}: status not documented for ${route === undefined ? 'an unknown route' : `${method} ${route.template}`}`;
+  if (documented === METHOD_NOT_ALLOWED && route !== undefined && headers.allow !== documentedAllow(route)) {
+    return `${what}: Allow is ${headers.allow ?? 'missing'}, the document has ${documentedAllow(route)}`;
+  }
   const response = resolve(documented);
   const schema = response.content?.['application/json']?.schema;
   if (schema === undefined || method === 'HEAD' || body === undefined) return undefined;
-  if (!contentType?.startsWith('application/json')) return `${what}: documented as JSON, sent as ${contentType ?? 'nothing'}`;
+  if (!headers.contentType?.startsWith('application/json')) return `${what}: documented as JSON, sent as ${headers.contentType ?? 'nothing'}`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -104,7 +124,8 @@ function watch(req: IncomingMessage, res: ServerResponse): void {
   }) as ServerResponse['end'];
   res.once('finish', () => {
     const body = size > MAX_BODY || chunks.length === 0 ? undefined : Buffer.concat(chunks).toString('utf8');
-    const violation = check(method, url, res.statusCode, res.getHeader('content-type')?.toString(), body);
+    const headers = { contentType: res.getHeader('content-type')?.toString(), allow: res.getHeader('allow')?.toString() };
+    const violation = check(method, url, res.statusCode, headers, body);
     if (violation !== undefined) violations.push(violation);
   });
 }
