@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import Queue from 'bull';
 import { expect } from 'chai';
 import { sleep } from '../../scripts/lib/wait';
 import { processFileJob } from '../../utils/jobs/processors';
 import { queues, type FileJobData } from '../../utils/queues';
+import { RedisClient } from '../../utils/redis';
 import { base64, captureOutput, createUser, harness, upload, uploadRaw, waitFor, type PublicFileBody } from '../support';
 
 describe('what the service logs', () => {
@@ -28,6 +30,34 @@ describe('what the service logs', () => {
     const relevant = lines.filter((line) => line.includes(`/files/${id}/data`) || /^\s+at /.test(line) || /Error/.test(line));
     expect(relevant).to.have.length(1);
     expect(relevant[0]).to.match(/client went away/);
+  });
+
+  it('logs a lost Redis connection as one line with its reason, no stack trace, however many reconnects fail', async () => {
+    const redis = new URL(harness().services.redisUrl);
+    // A hop of the test's own between the client and Redis, so the connection can be cut.
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((socket) => {
+      const upstream = net.connect(Number(redis.port), redis.hostname);
+      for (const end of [socket, upstream]) sockets.add(end.on('error', () => undefined));
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const client = new RedisClient();
+    try {
+      await client.connect(`redis://127.0.0.1:${(relay.address() as AddressInfo).port}`);
+      const lines = await captureOutput(async () => {
+        relay.close();
+        for (const socket of sockets) socket.destroy();
+        await waitFor('the client to notice', () => Promise.resolve(client.isAlive() ? undefined : true), 5000, 20);
+        // Time for reconnects to fail, each a line were it logged.
+        await sleep(1000);
+      });
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/^Redis connection lost: \S/);
+    } finally {
+      relay.close();
+      await client.close();
+    }
   });
 
   it('logs a job that can never succeed once, as discarded, not as an attempt of several', async () => {

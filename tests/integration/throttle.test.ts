@@ -8,6 +8,7 @@ import {
   api,
   type ApiResponse,
   basicAuth,
+  captureOutput,
   createUser,
   expectError,
   randomLoopbackAddress,
@@ -188,10 +189,7 @@ describe('throttling', () => {
 
     it('ignores X-Forwarded-For without TRUST_PROXY, and says so once in the log', async () => {
       const user = await createUser();
-      const output: string[] = [];
-      const original = console.warn;
-      console.warn = (...args: unknown[]) => output.push(args.map(String).join(' '));
-      try {
+      const output = await captureOutput(async () => {
         await withProxySetting(false, async (baseUrl) => {
           const proxy = randomLoopbackAddress();
           for (const client of ['203.0.113.7', '203.0.113.8']) {
@@ -200,9 +198,7 @@ describe('throttling', () => {
           // Both failures were the proxy's own: the pair is locked whatever client it names.
           expectTooManyRequests(await connect(user.email, user.password, { baseUrl, localAddress: proxy, headers: { 'X-Forwarded-For': '203.0.113.9' } }), 900);
         });
-      } finally {
-        console.warn = original;
-      }
+      });
       expect(output.filter((line) => line.includes('X-Forwarded-For'))).to.have.length(1);
     });
   });

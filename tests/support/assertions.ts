@@ -1,4 +1,5 @@
 import { waitFor as poll } from '../../scripts/lib/wait';
+import { setLogSink } from '../../utils/log';
 import type { ApiResponse } from './http';
 
 /** Asserts the response is exactly `{"error": message}` with `status`. */
@@ -24,7 +25,10 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   return poll(what, check, timeoutMs, intervalMs);
 }
 
-/** Runs `work` with everything the process prints recorded instead, and returns it line by line. */
+/**
+ * Runs `work` with everything the process prints or logs recorded instead (the log does not
+ * reach the console in this tier: serverLog.ts), and returns it line by line.
+ */
 export async function captureOutput(work: () => Promise<unknown>): Promise<string[]> {
   const output: string[] = [];
   const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
@@ -34,9 +38,11 @@ export async function captureOutput(work: () => Promise<unknown>): Promise<strin
   };
   process.stdout.write = capture;
   process.stderr.write = capture;
+  const sink = setLogSink((_level, line) => output.push(`${line}\n`));
   try {
     await work();
   } finally {
+    setLogSink(sink);
     process.stdout.write = writes.out;
     process.stderr.write = writes.err;
   }

@@ -14,11 +14,12 @@ import { checkStore, hasDamage } from '../../utils/files/fsck';
 import { s3Store } from '../../utils/files/storage';
 import { allViolations, fileViolations, holdToContract } from './contract';
 import { harness, setHarness } from './harness';
+import { silenceServerLog, takeServerLog } from './serverLog';
 
 /**
  * Mocha global fixtures for the integration tier: real services started once (or the ones
- * TEST_DB_URL / TEST_REDIS_URL name), the app in-process on a free port, and a private
- * database and folder for this run.
+ * TEST_DB_URL / TEST_REDIS_URL name), the app in-process on a free port with its log kept out
+ * of the report (serverLog.ts), and a private database and folder for this run.
  */
 export async function mochaGlobalSetup(): Promise<void> {
   // The app serves web/dist; the browser tests must drive the current sources.
@@ -37,6 +38,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   const s3 = process.env.TEST_STORAGE === 's3' ? await findOrStartS3('TEST_') : undefined;
   if (s3 !== undefined) Object.assign(env, s3Env(s3, `test-${run}/`));
   useConfig(loadConfig(env));
+  silenceServerLog();
   await connectClients();
   const server = await startServer(0);
   holdToContract(server);
@@ -63,8 +65,12 @@ export async function mochaGlobalTeardown(): Promise<void> {
  * fsck` sees it, so a test that damages it on purpose also mends it.
  */
 export const mochaHooks = {
-  /** Every response a test caused must be one the OpenAPI document describes. */
+  /** A failing test shows what the app logged meanwhile; every response a test caused must be one the OpenAPI document describes. */
   afterEach(this: Mocha.Context): void {
+    const logged = takeServerLog();
+    if (this.currentTest?.state === 'failed' && logged.length > 0) {
+      console.error(`      the server's log during this test:\n${logged.join('\n').replace(/^/gm, '        ')}`);
+    }
     fileViolations(this.currentTest?.fullTitle() ?? 'a test');
   },
 
