@@ -37,6 +37,8 @@ export interface WriteOptions {
 
 export interface ByteStore {
   readonly driver: StorageDriver;
+  /** Where it is, for messages: the folder, or the bucket and prefix. */
+  readonly location: string;
   /** A key no object has yet, for a new upload. */
   newKey(): string;
   /** Checks the folder or bucket is usable; throws an Error naming what is wrong. */
@@ -51,7 +53,7 @@ export interface ByteStore {
   stat(key: string): Promise<ObjectStat | null>;
   /** Keys that do not exist are fine. */
   delete(keys: readonly string[]): Promise<void>;
-  /** Every complete object, streamed, for the consistency checker and the sweep. */
+  /** Every complete object but the store's marker, streamed, for the consistency checker and the sweep. */
   list(): AsyncIterable<ObjectEntry>;
   /** Writes begun and neither finished nor undone: in progress, or left by a writer that died. */
   pendingWrites(): Promise<string[]>;
@@ -62,6 +64,12 @@ export interface ByteStore {
   /** Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * The object that says which deployment a folder or bucket prefix belongs to (utils/files/ownership.ts).
+ * Dotted, so it can be no upload's key (those are uuids) and sorts apart in a listing.
+ */
+export const STORE_MARKER_KEY = '.files-manager-store.json';
 
 export class MissingObjectError extends Error {
   override name = 'MissingObjectError';

@@ -3,6 +3,7 @@ import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { THUMBNAIL_WIDTHS } from './byteStore';
 import { blobOf, storesInUse, type Blob } from './storage';
+import { assertStoreIsOurs } from './ownership';
 import { chunks, countFiles, findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from './store';
 import { parentObjectId } from './tree';
 import { withTreeLock } from './treeLock';
@@ -242,6 +243,8 @@ async function sweepStores(referenced: KeyFilter, options: SweepOptions): Promis
   const report: SweepReport = { objects: 0, unreferenced: finding(), young: 0, removed: 0 };
   const now = Date.now();
   for (const store of storesInUse()) {
+    // Checked again now, not only at start-up: another deployment may have claimed the store since.
+    if (options.remove) await assertStoreIsOurs(store);
     for await (const object of store.list()) {
       report.objects += 1;
       if (report.objects % options.progressEvery === 0) options.onProgress(`${report.objects} stored objects checked`);

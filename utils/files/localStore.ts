@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { v4 as uuidv4 } from 'uuid';
 import { isProcessRunning } from '../lifecycle';
 import { log } from '../log';
-import { meter, MissingObjectError, type ByteRange, type ByteStore, type ObjectEntry, type ObjectStat, type StoredBytes, type WriteOptions } from './byteStore';
+import { meter, MissingObjectError, type ByteRange, type ByteStore, type ObjectEntry, type ObjectStat, STORE_MARKER_KEY, type StoredBytes, type WriteOptions } from './byteStore';
 
 /**
  * Streams over plain descriptors: a stream over a FileHandle reads and writes through
@@ -46,6 +46,10 @@ export class LocalStore implements ByteStore {
   readonly driver = 'local';
 
   constructor(readonly folder: string) {}
+
+  get location(): string {
+    return `FOLDER_PATH ${this.folder}`;
+  }
 
   newKey(): string {
     return uuidv4();
@@ -135,7 +139,7 @@ export class LocalStore implements ByteStore {
   async *list(): AsyncIterable<ObjectEntry> {
     // opendir reads the folder a batch at a time, so a million files never sit in one array.
     for await (const entry of await fs.opendir(this.folder)) {
-      if (!entry.isFile() || entry.name.endsWith(PARTIAL_SUFFIX)) continue;
+      if (!entry.isFile() || entry.name.endsWith(PARTIAL_SUFFIX) || entry.name === STORE_MARKER_KEY) continue;
       const stats = await this.stat(entry.name);
       if (stats !== null) yield { key: entry.name, ...stats };
     }

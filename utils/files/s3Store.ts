@@ -23,6 +23,7 @@ import { HttpError, ServiceOutageError } from '../errors';
 import {
   meter,
   MissingObjectError,
+  STORE_MARKER_KEY,
   type ByteRange,
   type ByteStore,
   type ObjectEntry,
@@ -232,6 +233,10 @@ export class S3Store implements ByteStore {
 
   private where(): string {
     return `bucket "${this.settings.bucket}" at ${this.settings.endpoint ?? `AWS S3 (${this.settings.region})`}`;
+  }
+
+  get location(): string {
+    return `the prefix "${this.settings.prefix}" of the ${this.where()}`;
   }
 
   newKey(): string {
@@ -538,6 +543,7 @@ export class S3Store implements ByteStore {
       });
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || !object.Key.startsWith(prefix) || object.Key.length === prefix.length) continue;
+        if (object.Key === prefix + STORE_MARKER_KEY) continue;
         yield { key: object.Key.slice(prefix.length), size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
