@@ -1,16 +1,20 @@
 /**
- * `npm run dev`: the API on PORT (5000) and the worker, restarted when a source file changes
- * or when one of them crashes, on a private database and Redis unless the environment names
- * others. The database keeps its data in .cache/dev-data between runs; Redis starts empty, so
- * no token or throttle counter outlives the run. SIGINT or SIGTERM stops everything it started.
+ * `npm run dev [-- --s3]`: the API on PORT (5000) and the worker, restarted when a source file
+ * changes or when one of them crashes, on private services unless the environment names others
+ * or `npm run services` runs in this checkout. The database keeps its data, and the bytes theirs,
+ * in .cache/dev-data between runs; Redis starts empty, so no token or throttle counter outlives
+ * the run. With --s3 the bytes go to a local S3 server instead. SIGINT or SIGTERM stops the
+ * server and the worker, then the services they used, and nothing is left running.
  */
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { publishDevServices, withdrawDevServices } from './lib/devServices';
+import { loadConfig } from '../utils/config';
+import { runMain, StartupError } from '../utils/lifecycle';
+import { claimDevData, runningDevInstance, startDevStack, type DevClaim, type DevStack } from './lib/devServices';
 import { AppProcess, ROOT } from './lib/processes';
-import { buildWeb } from './lib/webBuild';
-import { startServices } from './lib/services';
 import { sleep } from './lib/wait';
+import { buildWeb } from './lib/webBuild';
 
 const ENTRIES = ['server', 'worker'] as const;
 /** Editors write a file in several steps; one restart covers them all. */
@@ -28,21 +32,80 @@ function rebuildWeb(): void {
   }
 }
 
+/** Said before anything starts: a server that cannot listen would only crash and restart forever. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new StartupError(`port ${port} is in use by another program: run with another, e.g. PORT=${port + 1} npm run dev`) : error);
+    });
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
+}
+
+/** The services of a running `npm run services`, or our own. */
+async function services(s3: boolean, claimed: () => DevClaim): Promise<DevStack> {
+  const shared = runningDevInstance();
+  if (shared?.kind === 'services') {
+    if (s3 && shared.env.STORAGE !== 's3') throw new StartupError(`npm run services (pid ${shared.pid}) runs without S3: stop it, or start it with -- --s3`);
+    console.log(`dev: using the services of npm run services (pid ${shared.pid})`);
+    return { env: shared.env, stop: () => Promise.resolve() };
+  }
+  return startDevStack(claimed(), { s3 });
+}
+
 async function main(): Promise<void> {
-  // So http://localhost:PORT/ serves the browser app; changes under web/src rebuild it.
-  rebuildWeb();
-  const services = await startServices({ prefix: '', dataDir: path.join(ROOT, '.cache', 'dev-data') });
-  const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const env = { ...inherited, DB_URL: services.dbUrl, REDIS_URL: services.redisUrl };
-  publishDevServices({ DB_URL: services.dbUrl, REDIS_URL: services.redisUrl, ...(inherited.FOLDER_PATH ? { FOLDER_PATH: inherited.FOLDER_PATH } : {}) });
-  console.log(`database: ${services.dbUrl}\nredis:    ${services.redisUrl}`);
+  const { port } = loadConfig();
+  const url = `http://localhost:${port}`;
+  const s3 = process.argv.includes('--s3');
+  let claim: DevClaim | undefined;
+  const claimed = (): DevClaim => (claim ??= claimDevData('dev', url));
+  await assertPortFree(port);
+  // Taken before anything starts, so a second dev says so in one line and leaves this one's data alone.
+  if (runningDevInstance()?.kind !== 'services') claimed();
 
   let stopping = false;
   const running = new Map<string, AppProcess>();
   const crashes = new Map<string, number>();
+  /** Set once the children run; a stop before that has nothing to close. */
+  const watching: { watcher?: FSWatcher } = {};
+  let timer: NodeJS.Timeout | undefined;
+  let webTimer: NodeJS.Timeout | undefined;
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    watching.watcher?.close();
+    clearTimeout(timer);
+    clearTimeout(webTimer);
+    // The server and the worker finish what they are doing before the services they use go.
+    await Promise.all([...running.values()].map((child) => child.stop()));
+    await starting.then((started) => started.stop(), () => undefined);
+    claim?.release();
+    process.exit(0);
+  };
+
+  // So http://localhost:PORT/ serves the browser app; changes under web/src rebuild it.
+  rebuildWeb();
+  const starting = services(s3, claimed);
+  // A Ctrl-C while the services boot stops them once they are up.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  let stack: DevStack;
+  try {
+    stack = await starting;
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
+  if (stopping) return;
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const env = { ...inherited, ...stack.env };
+  console.log(`database: ${stack.env.DB_URL}\nredis:    ${stack.env.REDIS_URL}\nfiles:    ${stack.env.STORAGE === 's3' ? `bucket ${stack.env.S3_BUCKET} at ${stack.env.AWS_ENDPOINT_URL_S3}` : stack.env.FOLDER_PATH}`);
 
   const launch = (entry: string): void => {
-    const child = new AppProcess(entry, { env, inheritOutput: true });
+    // Detached, so only we signal it (a Ctrl-C would reach it twice); the IPC channel stops it should we die.
+    const child = new AppProcess(entry, { env, inheritOutput: true, detached: true });
     running.set(entry, child);
     void child.exited.then(async ({ code, signal }) => {
       if (stopping || running.get(entry) !== child) return;
@@ -63,9 +126,7 @@ async function main(): Promise<void> {
     if (!stopping) ENTRIES.forEach(launch);
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let webTimer: NodeJS.Timeout | undefined;
-  const watcher = watch(ROOT, { recursive: true }, (_event, file) => {
+  watching.watcher = watch(ROOT, { recursive: true }, (_event, file) => {
     if (file === null || !file.endsWith('.ts')) return;
     // The browser app is compiled apart and served as files: a change there needs no restart.
     if (file.startsWith(path.join('web', 'src'))) {
@@ -80,24 +141,7 @@ async function main(): Promise<void> {
       void restartAll();
     }, RESTART_DEBOUNCE_MS);
   });
-
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    watcher.close();
-    clearTimeout(timer);
-    await Promise.all([...running.values()].map((child) => child.stop()));
-    withdrawDevServices();
-    await services.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
   ENTRIES.forEach(launch);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  withdrawDevServices();
-  process.exit(1);
-});
+runMain('dev', main);

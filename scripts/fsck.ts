@@ -6,7 +6,7 @@
 import { closeClients, connectClients } from '../utils/clients';
 import { checkStore, hasDamage, LOST_AND_FOUND, type FsckReport } from '../utils/files/fsck';
 import { parseObjectId } from '../utils/files/input';
-import { runMain } from '../utils/lifecycle';
+import { runMain, StartupError } from '../utils/lifecycle';
 import { log } from '../utils/log';
 import { useScriptConfig } from './lib/devServices';
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const repair = process.argv.includes('--repair');
   const ownerArg = process.argv[process.argv.indexOf('--owner') + 1];
   const owner = process.argv.includes('--owner') ? parseObjectId(ownerArg) : undefined;
-  if (owner === null) throw new Error(`--owner takes a user id, got ${ownerArg ?? 'nothing'}`);
+  if (owner === null) throw new StartupError(`--owner takes a user id, got ${ownerArg ?? 'nothing'}`);
   useScriptConfig();
   await connectClients();
   try {

@@ -5,7 +5,7 @@
  */
 import { closeClients, connectClients } from '../utils/clients';
 import { sweepUnreferencedBytes } from '../utils/files/fsck';
-import { runMain } from '../utils/lifecycle';
+import { runMain, StartupError } from '../utils/lifecycle';
 import { log } from '../utils/log';
 import { useScriptConfig } from './lib/devServices';
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const remove = process.argv.includes('--delete');
   const minutesArg = process.argv.includes('--older-than') ? process.argv[process.argv.indexOf('--older-than') + 1] : '60';
   const minutes = Number(minutesArg);
-  if (!(minutes >= 0)) throw new Error(`--older-than takes minutes, got ${minutesArg ?? 'nothing'}`);
+  if (!(minutes >= 0)) throw new StartupError(`--older-than takes minutes, got ${minutesArg ?? 'nothing'}`);
   useScriptConfig();
   await connectClients();
   try {

@@ -17,6 +17,8 @@ export interface Config {
   storage: StorageSettings;
   /** Opens /admin/queues to requests carrying it; unset, the page does not exist. */
   adminToken?: string;
+  /** How long start-up waits for the database and Redis (containers start in any order) before giving up. */
+  connectTimeoutSeconds: number;
 }
 
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
@@ -244,10 +246,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: read.storage(),
     adminToken: read.secret('ADMIN_TOKEN', 16),
+    connectTimeoutSeconds: read.integer('CONNECT_TIMEOUT_SECONDS', 60, 0, 3600),
   };
 
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/** A service URL's hosts and ports without its credentials or options, fit for a log line. */
+export function addressOf(url: string): string {
+  return /^[^:]+:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] || '(no host)';
 }
 
 /**

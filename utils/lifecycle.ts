@@ -2,17 +2,42 @@ import { ConfigError } from './config';
 import { log } from './log';
 
 /**
+ * A start-up failure whose message says everything (an unreachable service, a busy port, a
+ * store that belongs to another deployment): printed as one line, without a stack trace.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  /** Its line was printed already, while start-up was still trying. */
+  readonly alreadySaid: boolean;
+
+  constructor(message: string, { alreadySaid = false }: { alreadySaid?: boolean } = {}) {
+    super(message);
+    this.alreadySaid = alreadySaid;
+  }
+}
+
+/**
+ * Ctrl-C reaches every process of the terminal's group, and npm passes it on to its script as
+ * well; nodemon sends SIGINT then SIGTERM. Signals within this long of the first are one request
+ * to stop, not two.
+ */
+const SAME_REQUEST_MS = 1000;
+
+/**
  * Runs `stop` once on the first SIGTERM or SIGINT and exits with 0 when it succeeds, 1 when
- * it fails or takes longer than `timeoutMs`. A second signal exits at once.
+ * it fails or takes longer than `timeoutMs`. A second signal exits at once. A parent that
+ * started us with an IPC channel (`npm run dev`, the tests) may die without stopping us: the
+ * channel closing counts as a SIGTERM.
  */
 export function stopOnSignals(what: string, stop: () => Promise<void>, timeoutMs = 30_000): void {
-  let stopping = false;
+  let first: { at: number } | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (first !== undefined) {
+      if (Date.now() - first.at < SAME_REQUEST_MS) return;
       log.info(`${what}: ${signal} again, exiting now`);
       process.exit(1);
     }
-    stopping = true;
+    first = { at: Date.now() };
     log.info(`${what}: ${signal} received, finishing in-flight work`);
     const timer = setTimeout(() => {
       log.error(`${what}: did not stop within ${timeoutMs} ms`);
@@ -29,13 +54,27 @@ export function stopOnSignals(what: string, stop: () => Promise<void>, timeoutMs
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (process.channel !== undefined) process.once('disconnect', () => onSignal('SIGTERM'));
 }
 
-/** Runs an entry point's start-up; a failure is logged (a bad configuration as its plain list) and exits 1. */
+/** What a start-up failure prints: a plain line when the error says all, a stack trace for a bug. */
+function reportStartFailure(what: string, error: unknown): void {
+  if (error instanceof StartupError) {
+    if (!error.alreadySaid) log.error(`${what}: ${error.message}`);
+  } else if (error instanceof ConfigError) {
+    log.error(`${what}: ${error.message}`);
+  } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    const { port } = error as { port?: number };
+    log.error(`${what}: port ${port ?? ''} is already in use by another program: set PORT to a free one`);
+  } else {
+    log.error(`${what} failed to start`, error);
+  }
+}
+
+/** Runs an entry point's start-up; a failure is reported (see reportStartFailure) and exits 1. */
 export function runMain(what: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    if (error instanceof ConfigError) log.error(`${what}: ${error.message}`);
-    else log.error(`${what} failed to start`, error);
+    reportStartFailure(what, error);
     process.exit(1);
   });
 }

@@ -74,6 +74,7 @@ export class RedisClient {
   private async open(url: string): Promise<Client> {
     if (this.client !== undefined) return this.client;
     const generation = this.generation;
+    let everReady = false;
     const client = createClient({
       url,
       // Without this, commands sent during an outage wait in memory for the reconnect and
@@ -81,15 +82,20 @@ export class RedisClient {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: 1000,
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 1000),
+        // A first connection that fails rejects connect() at once (returning the error stops the
+        // retries), so the caller decides how long to wait and what to say; later outages retry forever.
+        reconnectStrategy: (retries: number, cause: Error) => (everReady ? Math.min(100 * 2 ** retries, 1000) : cause),
       },
     });
-    // One line per outage, not one per reconnect attempt.
+    // One line per outage, not one per reconnect attempt; a first connection's failure is connect()'s to report.
     client.on('error', (error: unknown) => {
-      if (!this.reportedOutage) log.error('Redis connection lost', error);
+      // An outage is expected and answered (503 until the reconnect): its message says all
+      // there is, and a stack would only show where node-redis noticed.
+      if (everReady && !this.reportedOutage) log.error(`Redis connection lost: ${error instanceof Error ? error.message : String(error)}`);
       this.reportedOutage = true;
     });
     client.on('ready', () => {
+      everReady = true;
       if (this.reportedOutage) log.info('Redis connection restored');
       this.reportedOutage = false;
     });

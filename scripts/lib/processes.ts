@@ -54,6 +54,8 @@ export interface ProcessOptions {
   inheritOutput?: boolean;
   /** Command-line arguments after the entry point. */
   args?: string[];
+  /** In a process group of its own, so signals sent to ours (a Ctrl-C) reach it only through us. */
+  detached?: boolean;
 }
 
 export class AppProcess {
@@ -74,7 +76,9 @@ export class AppProcess {
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel closes when we die, however we die, and the child then stops itself (utils/lifecycle.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: options.detached ?? false,
     });
     this.log = options.logPath === undefined ? undefined : createWriteStream(options.logPath);
     const keep = (target: NodeJS.WriteStream) => (chunk: Buffer) => {

@@ -94,6 +94,11 @@ export class ManagedServer {
     private readonly cleanup: () => void = () => undefined,
   ) {}
 
+  /** While it runs; what `npm run dev` records so a successor can stop what it left behind. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     if (this.child !== undefined) return;
     const child = this.launch();
@@ -126,8 +131,12 @@ export class ManagedServer {
   }
 }
 
-function spawnQuiet(command: string, args: string[]): ChildProcess {
-  return spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * `detached` puts it in a process group of its own, so a Ctrl-C meant for the process that owns
+ * it does not stop it before the server and worker that use it have finished; that owner stops it.
+ */
+export function spawnQuiet(command: string, args: string[], { detached = false, env }: { detached?: boolean; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached, env });
 }
 
 /** Go on PATH, or where its official archive installs it. */
@@ -167,7 +176,7 @@ function launcherBinary(): string {
  * `mongod` when it is on PATH, else FerretDB: on SQLite files, or, when `postgresqlUrl` names a
  * PostgreSQL database (FERRETDB_POSTGRESQL_URL), on an engine that replicates.
  */
-async function startDatabase(dataDir: string | undefined, postgresqlUrl: string | undefined): Promise<ManagedServer> {
+async function startDatabase(dataDir: string | undefined, postgresqlUrl: string | undefined, detached: boolean): Promise<ManagedServer> {
   const port = await freePort();
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'files-manager-db-'));
   mkdirSync(dir, { recursive: true });
@@ -179,14 +188,14 @@ async function startDatabase(dataDir: string | undefined, postgresqlUrl: string 
     ? new ManagedServer(
         'mongod',
         url,
-        () => spawnQuiet(mongod, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir, '--quiet']),
+        () => spawnQuiet(mongod, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir, '--quiet'], { detached }),
         () => mongoAnswers(url),
         cleanup,
       )
     : new ManagedServer(
         'FerretDB',
         url,
-        () => spawnQuiet(launcherBinary(), ['-listen', `127.0.0.1:${port}`, ...backend]),
+        () => spawnQuiet(launcherBinary(), ['-listen', `127.0.0.1:${port}`, ...backend], { detached }),
         () => mongoAnswers(url),
         cleanup,
       );
@@ -209,14 +218,14 @@ function redisServerBinary(): string {
   throw new ServiceSetupError('No Redis: set REDIS_URL (or REDIS_HOST), or install the redis-server package.');
 }
 
-async function startRedis(): Promise<ManagedServer> {
+async function startRedis(detached: boolean): Promise<ManagedServer> {
   const port = await freePort();
   const binary = redisServerBinary();
   const server = new ManagedServer(
     'redis-server',
     `redis://127.0.0.1:${port}`,
     () =>
-      spawnQuiet(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no']),
+      spawnQuiet(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { detached }),
     () => redisAnswers(port),
   );
   await server.start();
@@ -237,6 +246,8 @@ export interface ServiceOptions {
   prefix: '' | 'TEST_';
   /** Keep the database here between runs (npm run dev); otherwise a temporary folder. */
   dataDir?: string;
+  /** Out of the caller's process group (see spawnQuiet): for callers that stop them on a signal themselves. */
+  detached?: boolean;
 }
 
 export async function startServices(options: ServiceOptions, env: Env = process.env): Promise<Services> {
@@ -249,14 +260,14 @@ export async function startServices(options: ServiceOptions, env: Env = process.
     let dbUrl = named.dbUrl;
     let db: ManagedServer | undefined;
     if (dbUrl === undefined) {
-      db = await startDatabase(options.dataDir, env.FERRETDB_POSTGRESQL_URL?.trim() || undefined);
+      db = await startDatabase(options.dataDir, env.FERRETDB_POSTGRESQL_URL?.trim() || undefined, options.detached ?? false);
       started.push(db);
       dbUrl = db.url;
     }
     let redisUrl = named.redisUrl;
     let redis: ManagedServer | undefined;
     if (redisUrl === undefined) {
-      redis = await startRedis();
+      redis = await startRedis(options.detached ?? false);
       started.push(redis);
       redisUrl = redis.url;
     }

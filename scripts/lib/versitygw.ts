@@ -10,11 +10,11 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Env } from '../../utils/config';
 import { quietSdkNodeVersionWarning } from '../../utils/files/s3Store';
 import { ROOT } from './processes';
-import { freePort, goBinary, ManagedServer, ServiceSetupError } from './services';
+import { freePort, goBinary, ManagedServer, ServiceSetupError, spawnQuiet } from './services';
 
 const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 export const VERSITYGW_VERSION = 'v1.8.0';
@@ -39,8 +39,10 @@ export interface ManagedS3 extends S3Target {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Restarts on the same port and data after stop(). */
   start(): Promise<void>;
-  /** Stops and removes the data folder. */
+  /** Stops it, and removes its data folder unless that was given. */
   dispose(): Promise<void>;
+  /** While it runs. */
+  readonly pid: number | undefined;
 }
 
 async function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
@@ -123,17 +125,26 @@ function serverEnv(accessKeyId: string, secretAccessKey: string): NodeJS.Process
   return env;
 }
 
+export interface S3Options {
+  /** Keep the buckets here between runs, with `bucket` in it (npm run dev); otherwise a fresh temporary folder and bucket. */
+  dataDir?: string;
+  bucket?: string;
+  /** Out of the caller's process group: see spawnQuiet in services.ts. */
+  detached?: boolean;
+}
+
 /**
- * A private versitygw on a free loopback port, over a fresh temporary folder, with random root
- * credentials and one empty bucket.
+ * A private versitygw on a free loopback port, with random root credentials and a bucket
+ * (created when missing).
  */
-export async function startS3(): Promise<ManagedS3> {
+export async function startS3(options: S3Options = {}): Promise<ManagedS3> {
   const binary = await versitygwBinary();
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-s3-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'files-manager-s3-'));
+  mkdirSync(dataDir, { recursive: true });
   const accessKeyId = `FMTEST${randomBytes(7).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(20).toString('hex');
-  const bucket = `files-manager-${randomBytes(4).toString('hex')}`;
+  const bucket = options.bucket ?? `files-manager-${randomBytes(4).toString('hex')}`;
   const endpoint = `http://127.0.0.1:${port}`;
 
   const server = new ManagedServer(
@@ -142,12 +153,14 @@ export async function startS3(): Promise<ManagedS3> {
     () =>
       // Credentials go by environment, not argv, so they do not show in `ps`. --keep-alive: without
       // it every response says Connection: close, unlike AWS, and the client's socket reuse goes untested.
-      spawn(binary, ['--port', `127.0.0.1:${port}`, '--region', REGION, '--quiet', '--keep-alive', 'posix', dataDir], {
-        stdio: ['ignore', 'ignore', 'pipe'],
+      spawnQuiet(binary, ['--port', `127.0.0.1:${port}`, '--region', REGION, '--quiet', '--keep-alive', 'posix', dataDir], {
+        detached: options.detached,
         env: serverEnv(accessKeyId, secretAccessKey),
       }),
     () => answers403(port),
-    () => rmSync(dataDir, { recursive: true, force: true }),
+    () => {
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
   );
   try {
     await server.start();
@@ -160,6 +173,8 @@ export async function startS3(): Promise<ManagedS3> {
     });
     try {
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
     } finally {
       client.destroy();
     }
@@ -176,6 +191,9 @@ export async function startS3(): Promise<ManagedS3> {
     stop: (signal) => server.stop(signal),
     start: () => server.start(),
     dispose: () => server.dispose(),
+    get pid() {
+      return server.pid;
+    },
   };
 }
 

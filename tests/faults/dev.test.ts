@@ -1,78 +1,171 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { isProcessRunning } from '../../utils/lifecycle';
-import { DEV_SERVICES_FILE } from '../../scripts/lib/devServices';
-import { AppProcess } from '../../scripts/lib/processes';
+import { devServicesFile, type DevInstance } from '../../scripts/lib/devServices';
+import { AppProcess, startServerProcess } from '../../scripts/lib/processes';
 import { freePort } from '../../scripts/lib/services';
 import { waitUntil } from '../../scripts/lib/wait';
+import { isProcessRunning } from '../../utils/lifecycle';
+import { commandOf, descendants, NpmScript, STACK_FRAME, waitForAllGone } from '../support/processTree';
 
-/** Every process below `pid`, children first. */
-function descendants(pid: number): number[] {
-  let children: number[];
-  try {
-    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    children = [];
-  }
-  return children.flatMap((child) => [child, ...descendants(child)]);
+/** Sign up, log in, upload one small file; its id. */
+async function uploadOne(baseUrl: string): Promise<string> {
+  const email = `dev-${Date.now()}@example.com`;
+  await fetch(`${baseUrl}/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: 'pw' }) });
+  const connect = await fetch(`${baseUrl}/connect`, { headers: { Authorization: `Basic ${Buffer.from(`${email}:pw`).toString('base64')}` } });
+  const { token } = (await connect.json()) as { token: string };
+  const created = await fetch(`${baseUrl}/files`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Token': token },
+    body: JSON.stringify({ name: 'hello.txt', type: 'file', data: Buffer.from('hello').toString('base64') }),
+  });
+  expect(created.status).to.equal(201);
+  return ((await created.json()) as { id: string }).id;
 }
 
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
+function published(devDir: string): DevInstance {
+  return JSON.parse(readFileSync(devServicesFile({ DEV_DIR: devDir }), 'utf8')) as DevInstance;
 }
 
 describe('npm run dev', function () {
   this.timeout(180_000);
   this.slow(30_000);
-  let dev: AppProcess | undefined;
-  let folder: string;
+  const folders: string[] = [];
+  const started: NpmScript[] = [];
+  let devDir: string;
 
-  before(() => {
-    folder = mkdtempSync(path.join(os.tmpdir(), 'files-manager-dev-test-'));
+  beforeEach(() => {
+    // Never the developer's own .cache: dev's whole state goes where DEV_DIR says.
+    devDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-dev-test-'));
+    folders.push(devDir);
   });
 
-  after(async () => {
-    await dev?.kill();
-    rmSync(folder, { recursive: true, force: true });
+  after(() => {
+    for (const script of started) script.killTree();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
   });
 
-  it('runs the API and the worker on private services, restarts a crashed child, lends its services to the scripts, and stops everything on SIGTERM', async () => {
+  async function startDev(port: number, args: string[] = [], env: Record<string, string> = {}): Promise<NpmScript> {
+    const dev = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(port), ...env }, args);
+    started.push(dev);
+    await dev.waitForOutput('Server running on port', 600_000);
+    await dev.waitForOutput('Worker processing');
+    return dev;
+  }
+
+  async function stop(script: NpmScript): Promise<void> {
+    const tree = script.tree();
+    script.signal('SIGTERM', 'npm');
+    await waitForAllGone(tree, 15_000);
+    expect(script.output, 'a stack trace').not.to.match(STACK_FRAME);
+  }
+
+  it('runs the API and the worker on private services with its data in DEV_DIR, restarts a crashed child, lends its services to the scripts', async () => {
     const port = await freePort();
-    // Its own database in dev's data folder, and its own FOLDER_PATH, so a developer's dev data stays apart.
-    dev = new AppProcess('scripts/dev', { env: { PORT: String(port), DB_DATABASE: 'files_manager_dev_test', FOLDER_PATH: folder } });
-    const running = dev;
-    await running.waitForOutput('Server running on port', 120_000);
-    await running.waitForOutput('Worker processing', 60_000);
+    const dev = await startDev(port);
     const status = await fetch(`http://127.0.0.1:${port}/status`);
     expect(await status.json()).to.deep.equal({ redis: true, db: true });
+    const id = await uploadOne(`http://127.0.0.1:${port}`);
 
-    const published = JSON.parse(readFileSync(DEV_SERVICES_FILE, 'utf8')) as { env: { REDIS_URL: string } };
-    expect(published.env.REDIS_URL, 'a private Redis, not the machine-wide one').not.to.equal('redis://127.0.0.1:6379');
+    const instance = published(devDir);
+    expect(instance.env.REDIS_URL, 'a private Redis, not the machine-wide one').not.to.equal('redis://127.0.0.1:6379');
+    const files = path.join(devDir, 'dev-data', 'files');
+    expect(instance.env.FOLDER_PATH).to.equal(files);
+    expect(readdirSync(files).filter((name) => !name.startsWith('.')), 'the bytes, in the checkout').to.have.length(1);
+    expect(readdirSync(path.join(devDir, 'dev-data')).some((name) => name.endsWith('.sqlite')), 'the database beside them').to.equal(true);
 
-    const family = descendants(running.pid);
+    const family = descendants(dev.pid);
     const worker = family.find((pid) => commandOf(pid).includes('worker.ts'));
     expect(worker, `a worker among ${family.map(commandOf).join(' | ')}`).to.be.a('number');
     process.kill(worker as number, 'SIGKILL');
-    await running.waitForOutput('worker exited', 10_000);
-    await waitUntil('a new worker', () => descendants(running.pid).some((pid) => pid !== worker && commandOf(pid).includes('worker.ts')), 30_000);
+    await dev.waitForOutput('worker exited', 10_000);
+    await waitUntil('a new worker', () => descendants(dev.pid).some((pid) => pid !== worker && commandOf(pid).includes('worker.ts')), 30_000);
 
-    // A script started with nothing set finds dev's services.
-    const backfill = new AppProcess('scripts/backfill-thumbnails', { env: {} });
-    const exit = await backfill.exited;
-    expect(exit.code, backfill.output).to.equal(0);
-    expect(backfill.output).to.include('thumbnail jobs queued');
+    // A script started with nothing set but DEV_DIR finds dev's services, and its store.
+    const fsck = new AppProcess('scripts/fsck', { env: { DEV_DIR: devDir } });
+    expect((await fsck.exited).code, fsck.output).to.equal(0);
+    expect(fsck.output).to.include('the store is consistent');
+    expect(id).to.be.a('string');
 
-    const everything = descendants(running.pid);
-    running.signal('SIGTERM');
-    expect((await running.exited).code).to.equal(0);
-    await waitUntil('every child to be gone', () => everything.every((pid) => !isProcessRunning(pid)), 10_000);
-    expect(existsSync(DEV_SERVICES_FILE)).to.equal(false);
+    await stop(dev);
+    expect(existsSync(devServicesFile({ DEV_DIR: devDir })), 'its services file, removed').to.equal(false);
+  });
+
+  it('refuses a second dev on the same data in one line, and says so in one line when the port is taken', async () => {
+    const port = await freePort();
+    const first = await startDev(port);
+    const second = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(await freePort()) });
+    started.push(second);
+    const holder = published(devDir).pid;
+    expect((await second.exited).code).to.equal(1);
+    expect(second.output.trim()).to.equal(`dev: npm run dev is already running in this checkout (pid ${holder}, http://localhost:${port}): use that one, or stop it first`);
+    expect(published(devDir).pid, 'the first keeps its file').to.equal(holder);
+    expect((await fetch(`http://127.0.0.1:${port}/status`)).status, 'and keeps running').to.equal(200);
+    await stop(first);
+
+    const blocker = net.createServer().listen(port);
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    try {
+      const busy = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(port) });
+      started.push(busy);
+      expect((await busy.exited).code).to.equal(1);
+      expect(busy.output.trim()).to.equal(`dev: port ${port} is in use by another program: run with another, e.g. PORT=${port + 1} npm run dev`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops the services a killed dev left running when it next starts', async () => {
+    const dev = await startDev(await freePort());
+    const { servicePids } = published(devDir);
+    expect(servicePids).to.have.length(2);
+    for (const pid of dev.tree()) process.kill(pid, 'SIGKILL');
+    await waitUntil('dev to be gone', () => !dev.running, 10_000);
+    expect(servicePids.every(isProcessRunning), 'its services, in their own process groups, outlive a SIGKILL').to.equal(true);
+    const next = await startDev(await freePort());
+    await waitForAllGone(servicePids, 10_000);
+    await stop(next);
+  });
+
+  it('npm run services starts the database and Redis alone; their exports run the server; dev uses them', async () => {
+    const services = new NpmScript('services', { DEV_DIR: devDir });
+    started.push(services);
+    await services.waitForOutput('# Ctrl-C here stops them.');
+    const exported: Record<string, string> = {};
+    for (const [, name = '', value = ''] of services.output.matchAll(/^export (\w+)=(\S+)$/gm)) exported[name] = value;
+    expect(Object.keys(exported)).to.have.members(['DB_URL', 'REDIS_URL', 'FOLDER_PATH']);
+
+    const port = await freePort();
+    const server = await startServerProcess(`http://127.0.0.1:${port}`, { env: { ...exported, PORT: String(port) } });
+    await uploadOne(`http://127.0.0.1:${port}`);
+    await server.stop();
+
+    const devPort = await freePort();
+    const dev = await startDev(devPort);
+    expect(dev.output).to.include(`dev: using the services of npm run services (pid`);
+    const status = await fetch(`http://127.0.0.1:${devPort}/status`);
+    expect(await status.json()).to.deep.equal({ redis: true, db: true });
+    await stop(dev);
+    expect(services.running, 'stopping dev leaves the services it borrowed').to.equal(true);
+    const tree = services.tree();
+    services.signal('SIGINT', 'group');
+    await waitForAllGone(tree, 15_000);
+  });
+
+  it('npm run dev -- --s3 keeps the bytes in a local S3 server, and nothing on the disk', async function () {
+    // The first run on a machine builds versitygw: minutes with empty Go caches.
+    this.timeout(10 * 60_000);
+    const port = await freePort();
+    const dev = await startDev(port, ['--s3']);
+    const instance = published(devDir);
+    expect(instance.env.STORAGE).to.equal('s3');
+    await uploadOne(`http://127.0.0.1:${port}`);
+    const files = path.join(devDir, 'dev-data', 'files');
+    expect(existsSync(files) ? readdirSync(files).filter((name) => !name.startsWith('.')) : []).to.deep.equal([]);
+    const bucket = path.join(devDir, 'dev-data', 's3', instance.env.S3_BUCKET ?? '');
+    expect(readdirSync(bucket).filter((name) => !name.startsWith('.')), 'one object in the bucket').to.have.length(1);
+    await stop(dev);
   });
 });
