@@ -7,6 +7,7 @@ import { createDocsRouter } from './routes/docs';
 import { answerClientError } from './routes/clientErrors';
 import { errorHandler, forwardedForWarning, unknownRoute } from './routes/middleware';
 import { securityHeaders } from './routes/securityHeaders';
+import { lingeringClose } from './routes/lingeringClose';
 import { minimumBodyRate } from './routes/timeouts';
 import { createWebRouter } from './routes/web';
 import { closeClients, connectClients } from './utils/clients';
@@ -28,6 +29,7 @@ export function createApp(): Express {
   app.use(securityHeaders);
   app.use(forwardedForWarning());
   app.use(minimumBodyRate(config().timeouts));
+  app.use(lingeringClose());
   // The API first: its requests are the many, and each router passed on the way costs them.
   app.use(createRouter());
   app.use(createWebRouter());

@@ -13,11 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import { appEnv, ROOT, startServerProcess, startWorkerProcess, type AppProcess } from '../scripts/lib/processes';
+import { signUpAndLogIn } from '../scripts/lib/client';
 import { freePort, startServices, type Services } from '../scripts/lib/services';
 import { dbClient } from '../utils/db';
-import { signUpAndLogIn } from './lib/api';
 import type { BenchContext } from './lib/context';
-import { send } from './lib/http';
 import { startLogged, stopAtEnd, stopStarted } from './lib/processes';
 import { waitUntil } from '../scripts/lib/wait';
 import { formatTable, MIB, missedLines, type Table } from './lib/report';
@@ -141,9 +140,8 @@ async function main(): Promise<void> {
     await waitUntil('the baseline server to answer', () => fetch(`${baselineUrl}/status`).then(() => true, () => false), 60_000);
 
     await dbClient.connect(dbUrl, dbName);
-    const token = await signUpAndLogIn(oursUrl);
-    const me = await send(`${oursUrl}/users/me`, 'GET', { 'X-Token': token });
-    const userId = new ObjectId((JSON.parse(me.text) as { id: string }).id);
+    const { id, token } = await signUpAndLogIn(oursUrl, 'bench');
+    const userId = new ObjectId(id);
     const context: BenchContext = {
       quick: options.quick,
       ours: { url: oursUrl, server, worker, env: childEnv(oursPort), runtime },

@@ -2,13 +2,15 @@ import type { Request, Response } from 'express';
 import type { ObjectId } from 'mongodb';
 import { userForToken } from '../utils/auth/tokens';
 import { findReadableContent } from '../utils/files/content';
-import { parseFileChanges, parseObjectId, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../utils/files/input';
+import { parseFileChanges, parseListFilesQuery, parseObjectId, parseThumbnailWidth, type UploadMetadata, wantsAllFields } from '../utils/files/input';
 import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
-import { parseJsonUpload } from '../utils/files/jsonUpload';
-import { parseMultipartUpload } from '../utils/files/multipart';
+import { stageJsonUpload } from '../utils/files/upload/json';
+import { stageMultipartUpload } from '../utils/files/upload/multipart';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
 import { listFolder } from '../utils/files/tree';
-import { createUpload, type Upload } from '../utils/files/upload';
+import { createUpload } from '../utils/files/upload/create';
+import { stageRawUpload } from '../utils/files/upload/raw';
+import type { StagedBytes } from '../utils/files/upload/stagedBytes';
 import { sendContent } from './download';
 import { currentUserId, token } from './request';
 
@@ -16,26 +18,26 @@ import { currentUserId, token } from './request';
  * The three forms of `POST /files`: JSON with base64 `data` (the contract), multipart/form-data,
  * or any other body as the raw bytes with the metadata in the query string.
  */
-async function parseUpload(owner: ObjectId, req: Request): Promise<Upload> {
-  if (req.is('multipart/form-data')) return parseMultipartUpload(owner, req, req.headers);
-  if (req.is('application/json')) return parseJsonUpload(req, req.headers);
-  // An empty body is an empty file, as every storage API has it.
-  return { ...parseUploadMetadata({ ...req.query }, true), content: { kind: 'stream', source: req } };
+function stageUpload(owner: ObjectId, req: Request, bytes: StagedBytes): Promise<UploadMetadata> {
+  if (req.is('multipart/form-data')) return stageMultipartUpload(owner, req, req.headers, bytes);
+  if (req.is('application/json')) return stageJsonUpload(owner, req, req.headers, bytes);
+  return stageRawUpload(owner, req, { ...req.query }, bytes);
 }
 
 export default class FilesController {
   static async postUpload(req: Request, res: Response): Promise<void> {
     const owner = currentUserId(res);
-    res.status(201).json(toPublicFile(await createUpload(owner, await parseUpload(owner, req))));
+    res.status(201).json(toPublicFile(await createUpload(owner, (bytes) => stageUpload(owner, req, bytes))));
   }
 
   static async getShow(req: Request, res: Response): Promise<void> {
     const file = await getOwnedFile(currentUserId(res), parseObjectId(req.params.id));
-    res.json(req.query.fields === 'all' ? toDetailedFile(file) : toPublicFile(file));
+    res.json(wantsAllFields(req.query) ? toDetailedFile(file) : toPublicFile(file));
   }
 
   static async getIndex(req: Request, res: Response): Promise<void> {
-    const files = await listFolder(currentUserId(res), parseParentRef(req.query.parentId), parsePage(req.query.page));
+    const { parent, page } = parseListFilesQuery(req.query);
+    const files = await listFolder(currentUserId(res), parent, page);
     res.json(files.map(toPublicFile));
   }
 

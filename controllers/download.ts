@@ -4,7 +4,7 @@ import contentDisposition from 'content-disposition';
 import type { Request, Response } from 'express';
 import mime from 'mime-types';
 import { notFound, preconditionFailed, rangeNotSatisfiable } from '../utils/errors';
-import { MissingObjectError } from '../utils/files/byteStore';
+import { MissingObjectError } from '../utils/storage/byteStore';
 import type { ReadableContent } from '../utils/files/content';
 import { log } from '../utils/log';
 import { evaluatePreconditions, selectRange, type Validators } from './conditional';
@@ -108,9 +108,10 @@ export async function sendContent(req: Request, res: Response, content: Readable
   try {
     await pipeline(body, res);
   } catch (error) {
-    // A client that goes away mid-download is routine: one line, no stack.
-    if (res.destroyed && !res.writableFinished) {
-      log.info(`${req.method} ${req.path}: the client went away after ${res.socket?.bytesWritten ?? 0} bytes`);
+    // A client that goes away mid-download is routine: one line, no stack. One that closes as soon
+    // as it has every byte (curl does), before Node saw the response flushed, went nowhere at all.
+    if (res.destroyed) {
+      if (!res.writableEnded) log.info(`${req.method} ${req.path}: the client went away before the end of the body`);
       return;
     }
     throw error;

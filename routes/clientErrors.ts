@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { MESSAGES } from '../utils/errors';
 import { STATUS_MESSAGES } from './middleware';
 import { SECURITY_HEADERS } from './securityHeaders';
 
@@ -21,7 +22,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     return;
   }
   const status = statusFor(error.code);
-  const body = JSON.stringify({ error: STATUS_MESSAGES[status] ?? 'Bad request' });
+  const body = JSON.stringify({ error: STATUS_MESSAGES[status] ?? MESSAGES.badRequest });
   const headers = {
     ...SECURITY_HEADERS,
     'Content-Type': 'application/json; charset=utf-8',

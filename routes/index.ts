@@ -11,6 +11,7 @@ const SMALL_JSON_LIMIT_BYTES = 64 * 1024;
 export function createRouter(): Router {
   const router = Router();
   router.get('/status', AppController.getStatus);
+  router.get('/health', AppController.getHealth);
   router.get('/stats', AppController.getStats);
 
   router.post('/users', jsonBody(SMALL_JSON_LIMIT_BYTES), UsersController.postNew);

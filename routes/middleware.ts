@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type NextFunction, type Request, typ
 import { userForToken } from '../utils/auth/tokens';
 import { token } from '../controllers/request';
 import { config } from '../utils/config';
-import { HttpError, isServiceOutage, methodNotAllowed, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
+import { HttpError, isServiceOutage, MESSAGES, methodNotAllowed, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
 import { log } from '../utils/log';
 import { allowedMethods } from './allowedMethods';
 
@@ -51,22 +51,22 @@ interface FrameworkError {
 }
 
 export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
-  400: 'Bad request',
-  404: 'Not found',
-  408: 'Request timeout',
-  412: 'Precondition failed',
-  413: 'Payload too large',
-  415: 'Unsupported media type',
-  416: 'Range not satisfiable',
-  431: 'Request header fields too large',
+  400: MESSAGES.badRequest,
+  404: MESSAGES.notFound,
+  408: MESSAGES.requestTimeout,
+  412: MESSAGES.preconditionFailed,
+  413: MESSAGES.payloadTooLarge,
+  415: MESSAGES.unsupportedMediaType,
+  416: MESSAGES.rangeNotSatisfiable,
+  431: MESSAGES.headersTooLarge,
 };
 
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (isServiceOutage(error)) return serviceUnavailable();
   const { status, type } = (typeof error === 'object' && error !== null ? error : {}) as FrameworkError;
-  if (type === 'entity.parse.failed') return new HttpError(400, 'Invalid JSON');
-  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, STATUS_MESSAGES[status] ?? 'Bad request');
+  if (type === 'entity.parse.failed') return new HttpError(400, MESSAGES.invalidJson);
+  if (typeof status === 'number' && status >= 400 && status < 500) return new HttpError(status, STATUS_MESSAGES[status] ?? MESSAGES.badRequest);
   return undefined;
 }
 
@@ -91,5 +91,5 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, 
     if (!res.writableEnded) res.destroy();
     return;
   }
-  sendError(res, httpError ?? new HttpError(500, 'Internal server error'));
+  sendError(res, httpError ?? new HttpError(500, MESSAGES.internalError));
 };

@@ -1,14 +1,17 @@
 import { z } from 'zod';
-import { FileChangesBody, ObjectIdText, ThumbnailSize, UploadJson, UploadMultipart, UploadQuery } from '../utils/files/input';
+import { FileChangesBody, ListFilesQuery, ObjectIdText, ShowFileQuery, ThumbnailSize, UploadJson, UploadMultipart, UploadQuery } from '../utils/files/input';
 import { DetailedFileSchema, PublicFileSchema } from '../utils/files/present';
 import { PublicUserSchema } from '../utils/users/accounts';
 import { SignUpBody } from '../utils/users/input';
+import { MESSAGES } from '../utils/errors';
 
 /**
  * The API as an OpenAPI 3.1 document, built from the same zod schemas the server validates
  * requests with (utils/*\/input.ts) and shapes responses by (present.ts, accounts.ts). Every
- * error answer lists its exact messages, so a client can switch on them and the test suite can
- * hold every response it receives to the document.
+ * error answer lists its exact messages, taken from the catalogue the server throws them from
+ * (MESSAGES in utils/errors.ts), so a client can switch on them and the test suite can hold every
+ * response it receives to the document. `npm run lint` lints it (redocly), and `npm run types`
+ * turns it into the types the web app and the test kit use.
  */
 
 type JsonSchema = Record<string, unknown>;
@@ -35,58 +38,73 @@ function error(description: string, ...messages: (string | RegExp)[]): Json {
   return { description, content: jsonContent(z.strictObject({ error: message })) };
 }
 
-const UNAVAILABLE = { 503: error('The database, Redis or the bucket is unreachable', 'Service unavailable') };
-const UNAUTHORIZED = { 401: error('No valid X-Token', 'Unauthorized') };
-const NOT_FOUND = { 404: error('No such file of the caller', 'Not found') };
+const M = MESSAGES;
+
+/** A shared schema or response, so generated clients name it once. */
+const ref = (kind: 'schemas' | 'responses', name: string): Json => ({ $ref: `#/components/${kind}/${name}` });
+const jsonRef = (name: string): Json => ({ 'application/json': { schema: ref('schemas', name) } });
+
+const UNAVAILABLE = { 503: error('The database, Redis or the bucket is unreachable', M.serviceUnavailable) };
+const UNAUTHORIZED = { 401: error('No valid X-Token', M.unauthorized) };
+const NOT_FOUND = { 404: error('No such file of the caller', M.notFound) };
+/** Node answers it before any route runs, so it can meet every operation. */
+const HEADERS_TOO_LARGE = { 431: ref('responses', 'HeadersTooLarge') };
 /** What the JSON body parser and Node answer before a handler runs. */
 const BODY_ERRORS = {
-  408: error('The body came slower than BODY_MIN_BYTES_PER_SECOND', 'Request timeout'),
-  413: error('The body is over its limit', 'Payload too large'),
-  415: error('A body charset or encoding the server cannot read', 'Unsupported media type'),
+  408: error('The body came slower than BODY_MIN_BYTES_PER_SECOND', M.requestTimeout),
+  413: error('The body is over its limit', M.payloadTooLarge),
+  415: error('A body charset or encoding the server cannot read', M.unsupportedMediaType),
 };
-/** The framework's own answer to a request it cannot parse (a malformed escape in the path). */
-const BAD_REQUEST = 'Bad request';
-/** Static files keep validators, so a browser revalidates them cheaply. */
-const REVALIDATED = { 304: { description: 'Not modified since the browser fetched it' } };
-const UNPARSABLE = { 400: error('A path the server cannot parse', BAD_REQUEST) };
-const TREE_BUSY = { 409: error("Another move or delete of the same user's folders held the lock for 20 s", 'Another change to these folders is in progress') };
-const PARSE_ERRORS = [BAD_REQUEST, 'Invalid JSON'];
+const UNPARSABLE = { 400: error('A path the server cannot parse', M.badRequest) };
+const TREE_BUSY = { 409: error("Another move or delete of the same user's folders held the lock for 20 s", M.treeBusy) };
+const PARSE_ERRORS = [M.badRequest, M.invalidJson];
 
 const FILE_ID = { name: 'id', in: 'path', required: true, schema: schema(ObjectIdText), description: 'A file id (24 hex digits); anything else is 404' };
+const PUBLIC: Json[] = [];
 const TOKEN = [{ token: [] }];
-const fileResponse = (description: string): Json => ({ description, content: jsonContent(PublicFileSchema) });
+const fileResponse = (description: string): Json => ({ description, content: jsonRef('File') });
 
 const UPLOAD_ERRORS = [
-  'Missing name',
-  'Invalid name',
-  'Missing type',
-  'Missing data',
-  'Invalid data',
-  'Parent not found',
-  'Parent is not a folder',
-  'Invalid isPublic',
-  'Invalid multipart body',
-  'Only one file part allowed',
-  'Upload aborted',
+  M.missingName,
+  M.invalidName,
+  M.missingType,
+  M.missingData,
+  M.invalidData,
+  M.parentNotFound,
+  M.parentNotFolder,
+  M.invalidIsPublic,
+  M.invalidMultipart,
+  M.oneFilePart,
+  M.uploadAborted,
   ...PARSE_ERRORS,
 ];
 
+const StatusSchema = z.strictObject({ redis: z.boolean(), db: z.boolean() });
+const HealthSchema = z.strictObject({ db: z.boolean(), redis: z.boolean(), storage: z.boolean() });
+
+/** One optional query parameter per field, its description lifted from the field's schema. */
 function queryParameters(zod: z.ZodObject): Json[] {
-  return Object.entries(zod.shape).map(([name, field]) => ({ name, in: 'query', required: false, schema: schema(field as z.ZodType, 'input') }));
+  return Object.entries(zod.shape).map(([name, field]) => {
+    const { description, ...fieldSchema } = schema(field as z.ZodType, 'input');
+    return { name, in: 'query', required: false, schema: fieldSchema, ...(description === undefined ? {} : { description }) };
+  });
 }
 
 const contentResponses: Json = {
   200: { description: 'The bytes, with ETag, Last-Modified, Accept-Ranges, Content-Disposition, nosniff and a sandbox CSP', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
   206: { description: 'One byte range', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
   304: { description: 'Not modified: If-None-Match or If-Modified-Since matched' },
-  400: error('A size other than 500, 250 or 100, or a folder', 'Invalid size', "A folder doesn't have content", BAD_REQUEST),
-  404: error('No such file, a private file of someone else, or bytes (a thumbnail) not made yet', 'Not found'),
-  412: error('If-Match or If-Unmodified-Since failed', 'Precondition failed'),
-  416: error('The range is outside the file', 'Range not satisfiable'),
+  400: error('A size other than 500, 250 or 100, or a folder', M.invalidSize, M.folderHasNoContent, M.badRequest),
+  404: error('No such file, a private file of someone else, or bytes (a thumbnail) not made yet', M.notFound),
+  412: error('If-Match or If-Unmodified-Since failed', M.preconditionFailed),
+  416: error('The range is outside the file', M.rangeNotSatisfiable),
+  ...HEADERS_TOO_LARGE,
   ...UNAVAILABLE,
 };
 
 const contentOperation = (method: 'get' | 'head'): Json => ({
+  tags: ['content'],
+  operationId: method === 'get' ? 'downloadFile' : 'headFileData',
   summary: method === 'get' ? 'The content of a file, or of its thumbnail' : 'The headers of the content, without it',
   description: 'No token needed for a public file. Conditional and range requests follow RFC 9110.',
   security: [{}, { token: [] }],
@@ -94,68 +112,136 @@ const contentOperation = (method: 'get' | 'head'): Json => ({
   responses: contentResponses,
 });
 
+const DESCRIPTION = `Sign up, log in with a token, upload files, images and folders, list them, share them, download them and their thumbnails.
+
+Every error is \`{"error": message}\`, with the messages each operation lists. Any path also answers \`OPTIONS\` with the methods it has in \`Allow\`, and a method it does not have with 405 \`{"error": "Method not allowed"}\` and the same \`Allow\`. A path not listed here is 404 \`{"error": "Not found"}\`.`;
+
 function buildDocument(): Json {
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'Files Manager',
-      version: '1.0.0',
-      description: 'Sign up, log in with a token, upload files, images and folders, list them, share them, download them and their thumbnails.',
-    },
+    info: { title: 'Files Manager', version: '1.0.0', description: DESCRIPTION },
+    servers: [{ url: '/', description: 'This service' }],
+    tags: [
+      { name: 'service', description: 'Whether the service and what it depends on are up' },
+      { name: 'users', description: 'Accounts' },
+      { name: 'tokens', description: 'Logging in and out: a token for X-Token' },
+      { name: 'uploads', description: 'New files, images and folders' },
+      { name: 'files', description: "The caller's files and folders: list, show, rename, move, publish, delete" },
+      { name: 'content', description: 'The bytes of a file and its thumbnails' },
+    ],
     components: {
       securitySchemes: {
         token: { type: 'apiKey', in: 'header', name: 'X-Token', description: 'From GET /connect; valid for 24 hours' },
         basic: { type: 'http', scheme: 'basic', description: 'email:password, for GET /connect only' },
       },
-      schemas: { File: schema(PublicFileSchema), DetailedFile: schema(DetailedFileSchema), User: schema(PublicUserSchema) },
+      schemas: {
+        File: schema(PublicFileSchema),
+        DetailedFile: schema(DetailedFileSchema),
+        User: schema(PublicUserSchema),
+        Status: schema(StatusSchema),
+        Health: schema(HealthSchema),
+      },
       responses: {
-        NotFound: error('No such route', 'Not found', BAD_REQUEST),
-        // Not listed under each path: an operation the path lacks has nowhere to list it.
-        MethodNotAllowed: {
-          ...error('A path of this document asked with a method it does not have', 'Method not allowed'),
-          headers: { Allow: { description: 'The methods the path has, sorted: its operations, with HEAD wherever GET is', schema: { type: 'string' } } },
-        },
+        HeadersTooLarge: error('The request line and headers are over Node’s limit; the connection closes', M.headersTooLarge),
+      },
+    },
+    // OpenAPI has no place for the answer to a request no operation matches; the test kit holds
+    // those answers to this too.
+    'x-unmatched': {
+      404: error('No such path', M.notFound, M.badRequest),
+      405: {
+        ...error('A path of this document asked with a method it does not have', M.methodNotAllowed),
+        headers: { Allow: { description: 'The methods the path has, sorted: its operations, with HEAD wherever GET is, and OPTIONS', schema: { type: 'string' } } },
       },
     },
     paths: {
       '/status': {
         get: {
-          summary: 'Whether Redis and the database (and with STORAGE=s3, the bucket) answer',
-          responses: { 200: { description: 'Live state', content: jsonContent(z.strictObject({ redis: z.boolean(), db: z.boolean(), storage: z.boolean().optional() })) } },
+          tags: ['service'],
+          operationId: 'getStatus',
+          summary: 'Whether Redis and the database answer',
+          description: 'Always these two fields, whatever the storage; GET /health also reports the bucket.',
+          security: PUBLIC,
+          responses: { 200: { description: 'Live state', content: jsonRef('Status') }, ...HEADERS_TOO_LARGE },
+        },
+      },
+      '/health': {
+        get: {
+          tags: ['service'],
+          operationId: 'getHealth',
+          summary: 'Whether every dependency answers: the database, Redis and the byte storage',
+          description: 'For load balancers and monitors: the status code alone says whether the service can serve. `storage` is every store files are read from (the local disk, the bucket, or both while a migration is under way).',
+          security: PUBLIC,
+          responses: {
+            200: { description: 'All up', content: jsonRef('Health') },
+            ...HEADERS_TOO_LARGE,
+            503: { description: 'At least one down: the same fields say which', content: jsonRef('Health') },
+          },
         },
       },
       '/stats': {
-        get: { summary: 'How many users and files there are', responses: { 200: { description: 'Counts', content: jsonContent(z.strictObject({ users: z.number().int(), files: z.number().int() })) }, ...UNAVAILABLE } },
+        get: {
+          tags: ['service'],
+          operationId: 'getStats',
+          summary: 'How many users and files there are',
+          security: PUBLIC,
+          responses: { 200: { description: 'Counts', content: jsonContent(z.strictObject({ users: z.number().int(), files: z.number().int() })) }, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
       },
       '/users': {
         post: {
+          tags: ['users'],
+          operationId: 'createUser',
           summary: 'Sign up',
+          security: PUBLIC,
           requestBody: { required: true, content: jsonContent(SignUpBody, 'input') },
           responses: {
-            201: { description: 'The account', content: jsonContent(PublicUserSchema) },
-            400: error('In this order', 'Missing email', 'Missing password', 'Already exist', ...PARSE_ERRORS),
+            201: { description: 'The account', content: jsonRef('User') },
+            400: error('In this order', M.missingEmail, M.missingPassword, M.alreadyExist, ...PARSE_ERRORS),
             ...BODY_ERRORS,
-            429: error('Too many accounts from this address (SIGNUP_MAX_PER_ADDRESS); see Retry-After', 'Too many requests'),
+            429: error('Too many accounts from this address (SIGNUP_MAX_PER_ADDRESS); see Retry-After', M.tooManyRequests),
+            ...HEADERS_TOO_LARGE,
             ...UNAVAILABLE,
           },
         },
       },
-      '/users/me': { get: { summary: 'Who the token belongs to', security: TOKEN, responses: { 200: { description: 'The user', content: jsonContent(PublicUserSchema) }, ...UNAUTHORIZED, ...UNAVAILABLE } } },
+      '/users/me': {
+        get: {
+          tags: ['users'],
+          operationId: 'getMe',
+          summary: 'Who the token belongs to',
+          security: TOKEN,
+          responses: { 200: { description: 'The user', content: jsonRef('User') }, ...UNAUTHORIZED, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
+      },
       '/connect': {
         get: {
+          tags: ['tokens'],
+          operationId: 'logIn',
           summary: 'Log in with HTTP Basic credentials (email:password)',
           security: [{ basic: [] }],
           responses: {
             200: { description: 'A token for X-Token', content: jsonContent(z.strictObject({ token: z.string() })) },
-            401: error('Missing, malformed or wrong credentials; WWW-Authenticate names the Basic scheme', 'Unauthorized'),
-            429: error('Too many wrong passwords for this account from this address, or from this address; see Retry-After', 'Too many requests'),
+            401: error('Missing, malformed or wrong credentials; WWW-Authenticate names the Basic scheme', M.unauthorized),
+            429: error('Too many wrong passwords for this account from this address, or from this address; see Retry-After', M.tooManyRequests),
+            ...HEADERS_TOO_LARGE,
             ...UNAVAILABLE,
           },
         },
       },
-      '/disconnect': { get: { summary: 'Revoke the token', security: TOKEN, responses: { 204: { description: 'Revoked' }, ...UNAUTHORIZED, ...UNAVAILABLE } } },
+      '/disconnect': {
+        get: {
+          tags: ['tokens'],
+          operationId: 'logOut',
+          summary: 'Revoke the token',
+          security: TOKEN,
+          responses: { 204: { description: 'Revoked' }, ...UNAUTHORIZED, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
+      },
       '/files': {
         post: {
+          tags: ['uploads'],
+          operationId: 'uploadFile',
           summary: 'Upload a file or an image, or make a folder',
           description:
             'Three forms: JSON with base64 data (the original contract); multipart/form-data with one file part; any other body as the raw bytes, with the metadata in the query string. Checks come in the order of the 400 messages.',
@@ -169,32 +255,41 @@ function buildDocument(): Json {
               'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          responses: { 201: fileResponse('The new file'), 400: error('In this order', ...UPLOAD_ERRORS), ...UNAUTHORIZED, ...BODY_ERRORS, ...UNAVAILABLE },
+          responses: { 201: fileResponse('The new file'), 400: error('In this order', ...UPLOAD_ERRORS), ...UNAUTHORIZED, ...BODY_ERRORS, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
         },
         get: {
+          tags: ['files'],
+          operationId: 'listFiles',
           summary: 'One page (20) of a folder’s children, by id',
           security: TOKEN,
-          parameters: [
-            { name: 'parentId', in: 'query', required: false, schema: { type: 'string' }, description: 'A folder id, or 0 for the root (the default); anything else lists nothing' },
-            { name: 'page', in: 'query', required: false, schema: { type: 'string' }, description: 'From 0 (the default); anything that is not an integer ≥ 0 is page 0' },
-          ],
-          responses: { 200: { description: 'Up to 20 files', content: { 'application/json': { schema: { type: 'array', items: schema(PublicFileSchema) } } } }, ...UNAUTHORIZED, ...UNAVAILABLE },
+          parameters: queryParameters(ListFilesQuery),
+          responses: {
+            200: { description: 'Up to 20 files', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'File') } } } },
+            ...UNAUTHORIZED,
+            ...HEADERS_TOO_LARGE,
+            ...UNAVAILABLE,
+          },
         },
       },
       '/files/{id}': {
         get: {
+          tags: ['files'],
+          operationId: 'getFile',
           summary: 'One file of the caller’s',
           security: TOKEN,
-          parameters: [FILE_ID, { name: 'fields', in: 'query', required: false, schema: { type: 'string', enum: ['all'] }, description: 'all: also size, sha256 and createdAt' }],
+          parameters: [FILE_ID, ...queryParameters(ShowFileQuery)],
           responses: {
-            200: { description: 'The file', content: { 'application/json': { schema: { oneOf: [schema(PublicFileSchema), schema(DetailedFileSchema)] } } } },
+            200: { description: 'The file', content: { 'application/json': { schema: { oneOf: [ref('schemas', 'File'), ref('schemas', 'DetailedFile')] } } } },
             ...UNPARSABLE,
             ...UNAUTHORIZED,
             ...NOT_FOUND,
+            ...HEADERS_TOO_LARGE,
             ...UNAVAILABLE,
           },
         },
         patch: {
+          tags: ['files'],
+          operationId: 'updateFile',
           summary: 'Rename, move or (un)publish',
           security: TOKEN,
           parameters: [FILE_ID],
@@ -204,75 +299,65 @@ function buildDocument(): Json {
             400: error(
               'Unknown or mistyped fields, then the upload rules',
               /^(Unknown fields: .+?)?(; )?(Invalid fields: .+)?$/,
-              'Expected a JSON object',
-              'Missing name',
-              'Invalid name',
-              'Parent not found',
-              'Parent is not a folder',
-              'Cannot move a folder into itself',
+              M.expectedObject,
+              M.missingName,
+              M.invalidName,
+              M.parentNotFound,
+              M.parentNotFolder,
+              M.folderIntoItself,
               ...PARSE_ERRORS,
             ),
             ...UNAUTHORIZED,
             ...NOT_FOUND,
             ...TREE_BUSY,
             ...BODY_ERRORS,
+            ...HEADERS_TOO_LARGE,
             ...UNAVAILABLE,
           },
         },
         delete: {
+          tags: ['files'],
+          operationId: 'deleteFile',
           summary: 'Delete a file, or a folder with everything under it',
           security: TOKEN,
           parameters: [FILE_ID],
-          responses: { 204: { description: 'Deleted' }, ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...TREE_BUSY, ...UNAVAILABLE },
+          responses: { 204: { description: 'Deleted' }, ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
         },
       },
-      '/files/{id}/publish': { put: { summary: 'Make public', security: TOKEN, parameters: [FILE_ID], responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...UNAVAILABLE } } },
-      '/files/{id}/unpublish': { put: { summary: 'Make private', security: TOKEN, parameters: [FILE_ID], responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...UNAVAILABLE } } },
+      '/files/{id}/publish': {
+        put: {
+          tags: ['files'],
+          operationId: 'publishFile',
+          summary: 'Make public',
+          security: TOKEN,
+          parameters: [FILE_ID],
+          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
+      },
+      '/files/{id}/unpublish': {
+        put: {
+          tags: ['files'],
+          operationId: 'unpublishFile',
+          summary: 'Make private',
+          security: TOKEN,
+          parameters: [FILE_ID],
+          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
+      },
       '/files/{id}/data': { get: contentOperation('get'), head: contentOperation('head') },
-      '/': {
-        get: {
-          summary: 'The web app',
-          responses: { 200: { description: 'Its page', content: { 'text/html': { schema: { type: 'string' } } } }, ...REVALIDATED, 503: error('web/ was not built', 'Web app not built: run npm run build:web') },
-        },
-      },
-      '/assets/{file}': {
-        get: {
-          summary: 'The web app’s scripts and styles',
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'The file', content: { '*/*': { schema: { type: 'string' } } } }, ...REVALIDATED, 404: { $ref: '#/components/responses/NotFound' } },
-        },
-      },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
-      '/docs': { get: { summary: 'This document, readable', responses: { 200: { description: 'A viewer page', content: { 'text/html': { schema: { type: 'string' } } } } } } },
-      '/docs/{asset}': {
-        get: {
-          summary: 'The viewer’s scripts and styles',
-          parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'The file', content: { '*/*': { schema: { type: 'string' } } } }, ...REVALIDATED, 404: { $ref: '#/components/responses/NotFound' } },
-        },
-      },
     },
   };
 }
 
-/**
- * Express answers OPTIONS on every path with the methods it allows; path parameters are
- * declared on the path, so that answer is described too.
- */
-function withOptions(document: Json): Json {
-  const paths = document.paths as Record<string, Json>;
-  for (const [template, operations] of Object.entries(paths)) {
-    const names = [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-    if (names.length > 0) operations.parameters = names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-    operations.options = { summary: 'The methods this path allows, in Allow', responses: { 200: { description: 'Allow lists them' }, ...UNPARSABLE } };
-  }
-  return document;
-}
-
 let built: Json | undefined;
 
-/** Built once: it depends on nothing but the schemas. */
+/**
+ * The API's operations only: the web app's own routes (its page, assets, this document and its
+ * viewer) are no part of what a client calls, and Express's OPTIONS answers are said once in
+ * the description rather than as a twin of every path. Built once: it depends on nothing but
+ * the schemas.
+ */
 export function openApiDocument(): Json {
-  built ??= withOptions(buildDocument());
+  built ??= buildDocument();
   return built;
 }

@@ -3,15 +3,15 @@
  * changes or when one of them crashes, on private services unless the environment names others
  * or `npm run services` runs in this checkout. The database keeps its data, and the bytes theirs,
  * in .cache/dev-data between runs; Redis starts empty, so no token or throttle counter outlives
- * the run. With --s3 the bytes go to a local S3 server instead. SIGINT or SIGTERM stops the
+ * the run. With --s3 the bytes go to a local S3 server instead. SIGINT, SIGTERM or SIGHUP stops the
  * server and the worker, then the services they used, and nothing is left running.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../utils/config';
-import { runMain, StartupError } from '../utils/lifecycle';
-import { claimDevData, runningDevInstance, startDevStack, type DevClaim, type DevStack } from './lib/devServices';
+import { EXIT_CANNOT_START, runMain, StartupError, STOP_SIGNALS } from '../utils/lifecycle';
+import { claimDevData, runningDevInstance, startDevStack, useS3, type DevClaim, type DevStack } from './lib/devServices';
 import { AppProcess, ROOT } from './lib/processes';
 import { sleep } from './lib/wait';
 import { buildWeb } from './lib/webBuild';
@@ -57,12 +57,17 @@ async function services(s3: boolean, claimed: () => DevClaim): Promise<DevStack>
 async function main(): Promise<void> {
   const { port } = loadConfig();
   const url = `http://localhost:${port}`;
-  const s3 = process.argv.includes('--s3');
   let claim: DevClaim | undefined;
   const claimed = (): DevClaim => (claim ??= claimDevData('dev', url));
-  await assertPortFree(port);
   // Taken before anything starts, so a second dev says so in one line and leaves this one's data alone.
   if (runningDevInstance()?.kind !== 'services') claimed();
+  try {
+    await assertPortFree(port);
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
+  const s3 = useS3(process.argv.includes('--s3'), 'dev');
 
   let stopping = false;
   const running = new Map<string, AppProcess>();
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let webTimer: NodeJS.Timeout | undefined;
 
-  const stop = async (): Promise<void> => {
+  const stop = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
     watching.watcher?.close();
@@ -82,15 +87,14 @@ async function main(): Promise<void> {
     await Promise.all([...running.values()].map((child) => child.stop()));
     await starting.then((started) => started.stop(), () => undefined);
     claim?.release();
-    process.exit(0);
+    process.exit(exitCode);
   };
 
   // So http://localhost:PORT/ serves the browser app; changes under web/src rebuild it.
   rebuildWeb();
   const starting = services(s3, claimed);
   // A Ctrl-C while the services boot stops them once they are up.
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop());
   let stack: DevStack;
   try {
     stack = await starting;
@@ -109,6 +113,12 @@ async function main(): Promise<void> {
     running.set(entry, child);
     void child.exited.then(async ({ code, signal }) => {
       if (stopping || running.get(entry) !== child) return;
+      if (code === EXIT_CANNOT_START) {
+        // It said why in one line; restarting would only say it again every few seconds.
+        console.error(`dev: the ${entry} cannot start; stopping`);
+        void stop(EXIT_CANNOT_START);
+        return;
+      }
       const count = crashes.get(entry) ?? 0;
       crashes.set(entry, count + 1);
       const delay = CRASH_BACKOFF_MS[Math.min(count, CRASH_BACKOFF_MS.length - 1)] ?? 5000;

@@ -1,10 +1,10 @@
 /**
  * `npm run fsck [-- --repair] [-- --owner <user id>]`: checks every document and stored object (see
- * utils/files/fsck.ts), prints what it found, and exits 1 when it found damage. Uses the
+ * utils/files/upkeep/fsck.ts), prints what it found, and exits 1 when it found damage. Uses the
  * services of a running `npm run dev`, or those the environment names.
  */
 import { closeClients, connectClients } from '../utils/clients';
-import { checkStore, hasDamage, LOST_AND_FOUND, type FsckReport } from '../utils/files/fsck';
+import { checkStore, hasDamage, LOST_AND_FOUND, type FsckReport } from '../utils/files/upkeep/fsck';
 import { parseObjectId } from '../utils/files/input';
 import { runMain, StartupError } from '../utils/lifecycle';
 import { log } from '../utils/log';

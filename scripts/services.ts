@@ -2,10 +2,10 @@
  * `npm run services [-- --s3]`: only the database and Redis (and with --s3 a local S3 server
  * with a bucket), on the checkout's dev data, as `npm run dev` runs them; prints the variables
  * that point the server, the worker, a debugger or another checkout at them. `npm run dev` in
- * this checkout uses them too. SIGINT or SIGTERM stops them.
+ * this checkout uses them too. SIGINT, SIGTERM or SIGHUP stops them.
  */
-import { runMain } from '../utils/lifecycle';
-import { claimDevData, startDevStack } from './lib/devServices';
+import { runMain, STOP_SIGNALS } from '../utils/lifecycle';
+import { claimDevData, startDevStack, useS3 } from './lib/devServices';
 
 /** Quoted for a POSIX shell, so a line can be pasted or eval'd as it is. */
 function shellQuote(value: string): string {
@@ -14,7 +14,7 @@ function shellQuote(value: string): string {
 
 async function main(): Promise<void> {
   const claim = claimDevData('services');
-  const starting = startDevStack(claim, { s3: process.argv.includes('--s3') });
+  const starting = startDevStack(claim, { s3: useS3(process.argv.includes('--s3'), 'services') });
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
     claim.release();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop());
   const stack = await starting.catch((error: unknown) => {
     claim.release();
     throw error;

@@ -1,22 +1,26 @@
 /**
  * `npm run soak`: 200 concurrent clients for 60 s on a mixed workload against the server and
- * the worker as child processes, on private MongoDB-compatible and Redis servers. Then every
- * stored document must have its bytes and every image its three thumbnails. Prints the request
+ * the worker as child processes, on private MongoDB-compatible and Redis servers. Then the store
+ * must pass fsck, and every image have its three thumbnails. Prints the request
  * count, the error count (must be 0), latency percentiles and the server's RSS over time; exits
  * 1 when anything is wrong. SOAK_CLIENTS and SOAK_SECONDS change the load for a quick try.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import Queue from 'bull';
-import { MongoClient } from 'mongodb';
+import { buffer } from 'node:stream/consumers';
 import sharp from 'sharp';
-import { QUEUE_NAMES } from '../utils/queues';
-import { thumbnailKey as thumbnailPath, THUMBNAIL_WIDTHS } from '../utils/files/byteStore';
-import type { FileDoc } from '../utils/db';
+import { closeClients, connectClients } from '../utils/clients';
+import { loadConfig, useConfig } from '../utils/config';
+import { dbClient } from '../utils/db';
+import { checkStore, hasDamage } from '../utils/files/upkeep/fsck';
+import { runMain } from '../utils/lifecycle';
+import { queues } from '../utils/queues';
+import { thumbnailKey, THUMBNAIL_WIDTHS } from '../utils/storage/byteStore';
+import { blobOf } from '../utils/storage/stores';
+import { request, requestJson, signUpAndLogIn, type Reply } from './lib/client';
 import { appEnv, startServerProcess, startWorkerProcess, type AppProcess } from './lib/processes';
 import { waitUntil } from './lib/wait';
 import { freePort, startServices } from './lib/services';
@@ -27,14 +31,7 @@ const USERS = 20;
 const DB_NAME = 'files_manager_soak';
 const QUEUE_DRAIN_TIMEOUT_MS = 180_000;
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
 interface Account {
-  email: string;
-  password: string;
   token: string;
   folderId: string;
 }
@@ -49,43 +46,21 @@ interface Client {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-let port = 0;
+let baseUrl = '';
 
-function send(method: string, requestPath: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: requestPath, agent, timeout: 30_000, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${requestPath} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const REQUEST_TIMEOUT_MS = 30_000;
 
-const json = (token: string): Record<string, string> => ({ 'X-Token': token, 'Content-Type': 'application/json' });
-
-async function expectStatus(reply: Promise<Reply>, status: number, what: string): Promise<Reply> {
-  const { status: actual, body } = await reply;
-  if (actual !== status) throw new Error(`${what}: expected ${status}, got ${actual} ${body.slice(0, 200)}`);
-  return { status: actual, body };
+function send(method: string, requestPath: string, token?: string, json?: unknown): Promise<Reply> {
+  const options = { agent, timeoutMs: REQUEST_TIMEOUT_MS, headers: token === undefined ? {} : { 'X-Token': token } };
+  const url = `${baseUrl}${requestPath}`;
+  return json === undefined ? request(method, url, options) : requestJson(method, url, json, options);
 }
 
 async function createAccount(): Promise<Account> {
-  const email = `soak-${randomBytes(6).toString('hex')}@example.com`;
-  const password = randomBytes(8).toString('hex');
-  await expectStatus(send('POST', '/users', { 'Content-Type': 'application/json' }, JSON.stringify({ email, password })), 201, 'sign-up');
-  const authorization = `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
-  const login = await expectStatus(send('GET', '/connect', { Authorization: authorization }), 200, 'login');
-  const { token } = JSON.parse(login.body) as { token: string };
-  const folder = await expectStatus(send('POST', '/files', json(token), JSON.stringify({ name: 'docs', type: 'folder' })), 201, 'folder');
-  const folderId = (JSON.parse(folder.body) as { id: string }).id;
-  return { email, password, token, folderId };
+  const { token } = await signUpAndLogIn(baseUrl, 'soak', { agent, timeoutMs: REQUEST_TIMEOUT_MS });
+  const folder = await send('POST', '/files', token, { name: 'docs', type: 'folder' });
+  if (folder.status !== 201) throw new Error(`folder: expected 201, got ${folder.status} ${folder.text.slice(0, 200)}`);
+  return { token, folderId: (JSON.parse(folder.text) as { id: string }).id };
 }
 
 /** One kind of request: its share of the mix, and what it must answer. */
@@ -107,16 +82,16 @@ function operations(imageBase64: string): Operation[] {
   };
   return [
     { name: 'GET /status', weight: 5, run: async () => ok(await send('GET', '/status')) },
-    { name: 'GET /users/me', weight: 5, run: async (a) => ok(await send('GET', '/users/me', { 'X-Token': a.account.token })) },
-    { name: 'GET /files', weight: 15, run: async (a) => ok(await send('GET', `/files?parentId=${a.account.folderId}&page=${Math.floor(Math.random() * 3)}`, { 'X-Token': a.account.token })) },
-    { name: 'GET /files/:id', weight: 15, run: (a) => withFile(a, async (id) => ok(await send('GET', `/files/${id}`, { 'X-Token': a.account.token }))) },
+    { name: 'GET /users/me', weight: 5, run: async (a) => ok(await send('GET', '/users/me', a.account.token)) },
+    { name: 'GET /files', weight: 15, run: async (a) => ok(await send('GET', `/files?parentId=${a.account.folderId}&page=${Math.floor(Math.random() * 3)}`, a.account.token)) },
+    { name: 'GET /files/:id', weight: 15, run: (a) => withFile(a, async (id) => ok(await send('GET', `/files/${id}`, a.account.token))) },
     {
       name: 'GET /files/:id/data',
       weight: 25,
       run: (a) =>
         withFile(a, async (id) => {
-          const reply = await send('GET', `/files/${id}/data`, { 'X-Token': a.account.token });
-          return ok(reply) && reply.body.length > 0;
+          const reply = await send('GET', `/files/${id}/data`, a.account.token);
+          return ok(reply) && reply.bytes.length > 0;
         }),
     },
     {
@@ -124,8 +99,8 @@ function operations(imageBase64: string): Operation[] {
       weight: 15,
       run: async (a) => {
         const data = Buffer.from(randomBytes(512 + Math.floor(Math.random() * 4096)).toString('hex')).toString('base64');
-        const reply = await send('POST', '/files', json(a.account.token), JSON.stringify({ name: 'note.txt', type: 'file', data, parentId: a.account.folderId }));
-        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.body) as { id: string }).id);
+        const reply = await send('POST', '/files', a.account.token, { name: 'note.txt', type: 'file', data, parentId: a.account.folderId });
+        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.text) as { id: string }).id);
         return ok(reply, 201);
       },
     },
@@ -133,20 +108,20 @@ function operations(imageBase64: string): Operation[] {
       name: 'POST /files (image)',
       weight: 3,
       run: async (a) => {
-        const reply = await send('POST', '/files', json(a.account.token), JSON.stringify({ name: 'photo.png', type: 'image', data: imageBase64, parentId: a.account.folderId }));
-        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.body) as { id: string }).id);
+        const reply = await send('POST', '/files', a.account.token, { name: 'photo.png', type: 'image', data: imageBase64, parentId: a.account.folderId });
+        if (ok(reply, 201)) a.fileIds.push((JSON.parse(reply.text) as { id: string }).id);
         return ok(reply, 201);
       },
     },
     {
       name: 'PUT publish/unpublish',
       weight: 7,
-      run: (a) => withFile(a, async (id) => ok(await send('PUT', `/files/${id}/${Math.random() < 0.5 ? 'publish' : 'unpublish'}`, { 'X-Token': a.account.token }))),
+      run: (a) => withFile(a, async (id) => ok(await send('PUT', `/files/${id}/${Math.random() < 0.5 ? 'publish' : 'unpublish'}`, a.account.token))),
     },
     {
       name: 'PATCH /files/:id',
       weight: 5,
-      run: (a) => withFile(a, async (id) => ok(await send('PATCH', `/files/${id}`, json(a.account.token), JSON.stringify({ name: `renamed-${Date.now()}.txt` })))),
+      run: (a) => withFile(a, async (id) => ok(await send('PATCH', `/files/${id}`, a.account.token, { name: `renamed-${Date.now()}.txt` }))),
     },
     {
       name: 'DELETE /files/:id',
@@ -155,7 +130,7 @@ function operations(imageBase64: string): Operation[] {
         // Only once the client has plenty, so reads keep finding files.
         if (a.fileIds.length < 20) return ok(await send('GET', '/status'));
         const id = a.fileIds.splice(Math.floor(Math.random() * a.fileIds.length), 1)[0] as string;
-        return ok(await send('DELETE', `/files/${id}`, { 'X-Token': a.account.token }), 204);
+        return ok(await send('DELETE', `/files/${id}`, a.account.token), 204);
       },
     },
   ];
@@ -182,45 +157,50 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 }
 
-async function checkStorage(mongo: MongoClient): Promise<string[]> {
-  const problems: string[] = [];
-  let files = 0;
+/**
+ * The store as `npm run fsck` sees it, then what fsck does not look at: each file's bytes
+ * against its recorded size and digest, and each image's three thumbnails at their widths.
+ */
+async function checkStorage(): Promise<string[]> {
+  const report = await checkStore();
+  const problems = hasDamage(report) ? [`fsck found damage: ${JSON.stringify(report)}`] : [];
   let images = 0;
-  for await (const doc of mongo.db(DB_NAME).collection<FileDoc>('files').find({ type: { $ne: 'folder' } })) {
-    files += 1;
-    const localPath = doc.localPath as string;
-    const bytes = await readFile(localPath).catch(() => undefined);
-    if (bytes === undefined) problems.push(`${doc._id.toHexString()}: no bytes at ${localPath}`);
-    else if (bytes.length !== doc.size || createHash('sha256').update(bytes).digest('hex') !== doc.sha256) {
-      problems.push(`${doc._id.toHexString()}: bytes differ from the document`);
-    }
+  for await (const doc of dbClient.files.find({ type: { $ne: 'folder' } })) {
+    const id = doc._id.toHexString();
+    const blob = blobOf(doc);
+    // fsck has counted a file without bytes already.
+    if (blob === undefined || (await blob.store.stat(blob.key)) === null) continue;
+    const bytes = await buffer(await blob.store.read(blob.key));
+    if (bytes.length !== doc.size || createHash('sha256').update(bytes).digest('hex') !== doc.sha256) problems.push(`${id}: bytes differ from the document`);
     if (doc.type !== 'image') continue;
     images += 1;
     for (const width of THUMBNAIL_WIDTHS) {
-      const thumbnail = thumbnailPath(localPath, width);
-      const found = await stat(thumbnail).catch(() => undefined);
-      if (found === undefined) problems.push(`${doc._id.toHexString()}: no ${width} px thumbnail`);
-      else if ((await sharp(thumbnail).metadata()).width !== width) problems.push(`${doc._id.toHexString()}: ${width} px thumbnail has another width`);
+      const key = thumbnailKey(blob.key, width);
+      if ((await blob.store.stat(key)) === null) problems.push(`${id}: no ${width} px thumbnail`);
+      else if ((await sharp(await buffer(await blob.store.read(key))).metadata()).width !== width) problems.push(`${id}: ${width} px thumbnail has another width`);
     }
   }
-  console.log(`storage check: ${files} files (${images} images), ${problems.length} problems`);
+  console.log(`storage check: ${report.documents} documents, ${report.objects} stored objects (${images} images), ${problems.length} problems`);
   return problems;
 }
 
 async function main(): Promise<void> {
   const services = await startServices({ prefix: '' }, {});
   const folderPath = mkdtempSync(path.join(os.tmpdir(), 'files-manager-soak-'));
-  port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
   const env = appEnv({ port, dbUrl: services.dbUrl, dbName: DB_NAME, redisUrl: services.redisUrl, folderPath });
   let server: AppProcess | undefined;
   let worker: AppProcess | undefined;
-  const mongo = new MongoClient(services.dbUrl);
-  const fileQueue = new Queue(QUEUE_NAMES.file, services.redisUrl);
+  let connected = false;
   let failed = false;
   try {
     server = await startServerProcess(baseUrl, { env });
     worker = await startWorkerProcess({ env });
+    // This process checks the store afterwards as the service sees it: same database, same folder.
+    useConfig(loadConfig(env));
+    await connectClients();
+    connected = true;
     const image = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 20, g: 120, b: 220 } } }).png().toBuffer();
     const accounts = await Promise.all(Array.from({ length: USERS }, createAccount));
     const next = chooser(operations(image.toString('base64')));
@@ -261,13 +241,13 @@ async function main(): Promise<void> {
     await waitUntil(
       'the worker to finish the thumbnail jobs',
       async () => {
-        const counts = await fileQueue.getJobCounts();
+        const counts = await queues.fileQueue.getJobCounts();
         return counts.waiting + counts.active + counts.delayed === 0;
       },
       QUEUE_DRAIN_TIMEOUT_MS,
       1000,
     );
-    const problems = await checkStorage(mongo);
+    const problems = await checkStorage();
     for (const problem of problems.slice(0, 20)) console.error(problem);
     failed = errorCount > 0 || problems.length > 0;
   } finally {
@@ -277,8 +257,7 @@ async function main(): Promise<void> {
       console.error(`a process did not stop cleanly: ${JSON.stringify(exits)}`);
       failed = true;
     }
-    await fileQueue.close();
-    await mongo.close();
+    if (connected) await closeClients();
     await services.stop();
     rmSync(folderPath, { recursive: true, force: true });
   }
@@ -286,7 +265,4 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain('soak', main);

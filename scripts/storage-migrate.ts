@@ -1,11 +1,11 @@
 /**
  * `npm run storage:migrate`: with STORAGE=s3 and the bucket's settings, copies every file and
  * thumbnail from FOLDER_PATH to the bucket, verified by SHA-256, and switches each document
- * (see utils/files/migrate.ts). Stop it and run it again at any point. Exits 1 when some files
+ * (see utils/files/upkeep/migrate.ts). Stop it and run it again at any point. Exits 1 when some files
  * could not be moved.
  */
 import { closeClients, connectClients } from '../utils/clients';
-import { migrateToS3 } from '../utils/files/migrate';
+import { migrateToS3 } from '../utils/files/upkeep/migrate';
 import { runMain } from '../utils/lifecycle';
 import { log } from '../utils/log';
 import { useScriptConfig } from './lib/devServices';

@@ -4,7 +4,7 @@
  * FOLDER_PATH, and deletes them with --delete.
  */
 import { closeClients, connectClients } from '../utils/clients';
-import { sweepUnreferencedBytes } from '../utils/files/fsck';
+import { sweepUnreferencedBytes } from '../utils/files/upkeep/sweep';
 import { runMain, StartupError } from '../utils/lifecycle';
 import { log } from '../utils/log';
 import { useScriptConfig } from './lib/devServices';

@@ -1,7 +1,7 @@
 import { addressOf, config } from './config';
 import { dbClient } from './db';
-import { claimStores } from './files/ownership';
-import { closeByteStores, prepareByteStores } from './files/storage';
+import { claimStores } from './storage/ownership';
+import { closeByteStores, prepareByteStores } from './storage/stores';
 import { StartupError } from './lifecycle';
 import { log } from './log';
 import { queues } from './queues';

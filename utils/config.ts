@@ -1,5 +1,6 @@
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
+import { EnvReader, parseCidr, type Env } from './envReader';
 
 /** Every setting the server, the worker and the scripts read; nothing else touches process.env. */
 export interface Config {
@@ -67,7 +68,7 @@ export interface Throttle {
   exempt: net.BlockList;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -78,148 +79,48 @@ export class ConfigError extends Error {
 
 const MIB = 1024 * 1024;
 const DEFAULT_FOLDER_PATH = '/tmp/files_manager';
-/** Loopback clients are local scripts, graders and health checks, as fail2ban's default ignoreip has it. */
+/** Loopback clients are local scripts, test suites and health checks, as fail2ban's default ignoreip has it. */
 const DEFAULT_THROTTLE_EXEMPT = '127.0.0.1/8,::1';
 /** Names Express's `trust proxy` understands besides addresses. */
 const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 
-/** An address or a CIDR range, as `[address, prefix, family]`; undefined when it is neither. */
-function parseCidr(text: string): [string, number, 'ipv4' | 'ipv6'] | undefined {
-  const [address = '', prefixText, ...rest] = text.split('/');
-  const version = net.isIP(address);
-  if (version === 0 || rest.length > 0) return undefined;
-  const bits = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= bits)) return undefined;
-  return [address, prefix, version === 4 ? 'ipv4' : 'ipv6'];
+/** STORAGE and, for `s3`, the AWS SDK's standard variables plus S3_BUCKET and S3_PREFIX. */
+function readStorage(read: EnvReader): StorageSettings {
+  const driver = read.oneOf('STORAGE', STORAGE_DRIVERS, 'local');
+  if (driver === 'local') return { driver };
+  const { bucket, ...named } = read.bucket();
+  if (bucket === undefined) read.problems.push('S3_BUCKET must name the bucket when STORAGE=s3');
+  if ((named.accessKeyId === undefined) !== (named.secretAccessKey === undefined)) {
+    read.problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together, or neither');
+  }
+  return { driver, s3: { ...named, bucket: bucket ?? '', prefix: read.raw('S3_PREFIX') ?? '' } };
 }
 
-/** Collects every bad variable so one start-up failure lists them all. */
-class EnvReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly env: Env) {}
-
-  /** Empty counts as unset: `FOO= npm start` should mean "use the default". */
-  string(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** Express's `trust proxy`: false, true, a hop count, or proxy addresses. */
+function readTrustProxy(read: EnvReader, name: string): Config['trustProxy'] {
+  const raw = read.string(name);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return read.integer(name, 0, 0, 100);
+  const items = read.list(name, '');
+  const bad = items.filter((item) => !PROXY_KEYWORDS.includes(item) && parseCidr(item) === undefined);
+  if (bad.length > 0) {
+    read.problems.push(`${read.named(name)} must be true, a hop count, or proxy addresses, CIDR ranges and ${PROXY_KEYWORDS.join('/')}, got "${bad.join('", "')}"`);
   }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.string(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  }
-
-  /** A prefix check only: `new URL` rejects MongoDB's multi-host seed lists. */
-  url(name: string, schemes: readonly string[]): string | undefined {
-    const raw = this.string(name);
-    if (raw === undefined) return undefined;
-    if (!schemes.some((scheme) => raw.startsWith(`${scheme}://`))) {
-      this.problems.push(`${name} must start with ${schemes.map((scheme) => `${scheme}://`).join(' or ')}`);
-      return undefined;
-    }
-    return raw;
-  }
-
-  oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-    const raw = this.string(name);
-    if (raw === undefined) return fallback;
-    const match = choices.find((choice) => choice === raw);
-    if (match === undefined) {
-      this.problems.push(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
-      return fallback;
-    }
-    return match;
-  }
-
-  /** A comma-separated list; empty items are dropped. */
-  list(name: string, fallback: string): string[] {
-    return (this.string(name) ?? fallback)
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-  }
-
-  addresses(name: string, fallback: string): net.BlockList {
-    const blockList = new net.BlockList();
-    const items = this.list(name, fallback);
-    if (items.length === 1 && items[0] === 'none') return blockList;
-    const bad = items.filter((item) => {
-      const cidr = parseCidr(item);
-      if (cidr !== undefined) blockList.addSubnet(...cidr);
-      return cidr === undefined;
-    });
-    if (bad.length > 0) this.problems.push(`${name} must be "none" or addresses and CIDR ranges, got "${bad.join('", "')}"`);
-    return blockList;
-  }
-
-  /** A shared secret; short ones are refused, since anyone may try them. */
-  secret(name: string, minLength: number): string | undefined {
-    const raw = this.string(name);
-    if (raw !== undefined && raw.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters`);
-    return raw;
-  }
-
-  /** STORAGE and, for `s3`, the AWS SDK's standard variables plus S3_BUCKET and S3_PREFIX. */
-  storage(): StorageSettings {
-    const driver = this.oneOf('STORAGE', STORAGE_DRIVERS, 'local');
-    if (driver === 'local') return { driver };
-    const bucket = this.string('S3_BUCKET');
-    if (bucket === undefined) this.problems.push('S3_BUCKET must name the bucket when STORAGE=s3');
-    const endpoint = this.url('AWS_ENDPOINT_URL_S3', ['http', 'https']);
-    const accessKeyId = this.string('AWS_ACCESS_KEY_ID');
-    const secretAccessKey = this.string('AWS_SECRET_ACCESS_KEY');
-    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-      this.problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together, or neither');
-    }
-    return {
-      driver,
-      s3: { bucket: bucket ?? '', prefix: this.env.S3_PREFIX ?? '', region: this.string('AWS_REGION') ?? 'us-east-1', endpoint, accessKeyId, secretAccessKey },
-    };
-  }
-
-  trustProxy(name: string): Config['trustProxy'] {
-    const raw = this.string(name);
-    if (raw === undefined || raw === 'false') return false;
-    if (raw === 'true') return true;
-    if (/^\d+$/.test(raw)) return this.integer(name, 0, 0, 100);
-    const items = this.list(name, '');
-    const bad = items.filter((item) => !PROXY_KEYWORDS.includes(item) && parseCidr(item) === undefined);
-    if (bad.length > 0) {
-      this.problems.push(`${name} must be true, a hop count, or proxy addresses, CIDR ranges and ${PROXY_KEYWORDS.join('/')}, got "${bad.join('", "')}"`);
-    }
-    return items;
-  }
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  return items;
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
 
-  const fullDbUrl = read.url('DB_URL', ['mongodb', 'mongodb+srv']);
-  const dbUrl =
-    fullDbUrl ??
-    `mongodb://${hostPort(read.string('DB_HOST') ?? 'localhost', read.integer('DB_PORT', 27017, 1, 65535))}`;
+  const dbUrl = read.serviceUrl('DB', 'localhost');
   // A database named in DB_URL's path wins, as the rest of that URL does.
-  const dbNameInUrl = decodeURIComponent(/^[^:]+:\/\/[^/?]*\/([^?]*)/.exec(fullDbUrl ?? '')?.[1] ?? '');
+  const dbNameInUrl = decodeURIComponent(/^[^:]+:\/\/[^/?]*\/([^?]*)/.exec(dbUrl === read.string('DB_URL') ? dbUrl : '')?.[1] ?? '');
   const dbName = dbNameInUrl || (read.string('DB_DATABASE') ?? 'files_manager');
   if (!/^[^/\\. "$*<>:|?]{1,63}$/.test(dbName)) {
     read.problems.push(`the database name is not valid: "${dbName}"`);
   }
-
-  const redisUrl =
-    read.url('REDIS_URL', ['redis', 'rediss']) ??
-    `redis://${hostPort(read.string('REDIS_HOST') ?? '127.0.0.1', read.integer('REDIS_PORT', 6379, 1, 65535))}`;
+  const redisUrl = read.serviceUrl('REDIS', '127.0.0.1');
 
   const config: Config = {
     port: read.integer('PORT', 5000, 0, 65535),
@@ -237,19 +138,19 @@ export function loadConfig(env: Env = process.env): Config {
       signupWindowSeconds: read.integer('SIGNUP_WINDOW_SECONDS', 3600, 1, 86_400),
       exempt: read.addresses('THROTTLE_EXEMPT', DEFAULT_THROTTLE_EXEMPT),
     },
-    trustProxy: read.trustProxy('TRUST_PROXY'),
+    trustProxy: readTrustProxy(read, 'TRUST_PROXY'),
     timeouts: {
       headersSeconds: read.integer('HEADERS_TIMEOUT_SECONDS', 20, 1, 3600),
       bodyGraceSeconds: read.integer('BODY_TIMEOUT_SECONDS', 20, 1, 3600),
       bodyMinBytesPerSecond: read.integer('BODY_MIN_BYTES_PER_SECOND', 500, 1, 1_000_000_000),
       keepAliveSeconds: read.integer('KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
     },
-    storage: read.storage(),
+    storage: readStorage(read),
     adminToken: read.secret('ADMIN_TOKEN', 16),
     connectTimeoutSeconds: read.integer('CONNECT_TIMEOUT_SECONDS', 60, 0, 3600),
   };
 
-  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  throwProblems(read);
   return config;
 }
 
@@ -258,23 +159,43 @@ export function addressOf(url: string): string {
   return /^[^:]+:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] || '(no host)';
 }
 
+/** Fails with every problem `read` collected. */
+function throwProblems(read: EnvReader): void {
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+}
+
 /**
  * Service addresses that tooling (tests, `npm run dev`, the bench) should use instead of
- * starting its own. Tests read `TEST_`-prefixed names so a developer's shell settings for
- * the running service never point the suite at real data.
+ * starting its own, read as loadConfig reads them. Tests read `TEST_`-prefixed names so a
+ * developer's shell settings for the running service never point the suite at real data.
  */
 export function configuredServices(env: Env, prefix: '' | 'TEST_'): { dbUrl?: string; redisUrl?: string } {
-  const named = (suffix: string): string | undefined => {
-    const value = env[prefix + suffix];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const dbHost = named('DB_HOST');
-  const redisHost = named('REDIS_HOST');
-  return {
-    dbUrl: named('DB_URL') ?? (dbHost && `mongodb://${hostPort(dbHost, Number(named('DB_PORT') ?? 27017))}`),
-    redisUrl:
-      named('REDIS_URL') ?? (redisHost && `redis://${hostPort(redisHost, Number(named('REDIS_PORT') ?? 6379))}`),
-  };
+  const read = new EnvReader(env, prefix);
+  const named = { dbUrl: read.serviceUrl('DB', undefined), redisUrl: read.serviceUrl('REDIS', undefined) };
+  throwProblems(read);
+  return named;
+}
+
+/** A bucket the environment names for tooling to use, with `prefix` as in configuredServices. */
+export type ConfiguredS3 = Omit<S3Settings, 'prefix'>;
+
+/**
+ * The bucket named by `AWS_ENDPOINT_URL_S3` and `S3_BUCKET` (with the prefix), read as
+ * loadConfig reads them; undefined when neither is set.
+ */
+export function configuredS3(env: Env, prefix: '' | 'TEST_'): ConfiguredS3 | undefined {
+  const read = new EnvReader(env, prefix);
+  const { bucket, ...named } = read.bucket();
+  throwProblems(read);
+  if (named.endpoint === undefined && bucket === undefined) return undefined;
+  const missing: string[] = [];
+  if (bucket === undefined) missing.push(read.named('S3_BUCKET'));
+  if (named.accessKeyId === undefined && named.secretAccessKey !== undefined) missing.push(read.named('AWS_ACCESS_KEY_ID'));
+  if (named.secretAccessKey === undefined && named.accessKeyId !== undefined) missing.push(read.named('AWS_SECRET_ACCESS_KEY'));
+  if (bucket === undefined || missing.length > 0) {
+    throw new ConfigError([`An S3 server is named in the environment but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set.`]);
+  }
+  return { ...named, bucket };
 }
 
 let active: Config | undefined;

@@ -17,6 +17,16 @@ export class StartupError extends Error {
 }
 
 /**
+ * The exit code of a process that could not start for a reason restarting will not mend (a bad
+ * setting, an unreachable service, a busy port, a store of another deployment): sysexits'
+ * EX_CONFIG. `npm run dev` stops instead of restarting a child that exits with it.
+ */
+export const EXIT_CANNOT_START = 78;
+
+/** What stops a long-running process: a service manager's SIGTERM, a Ctrl-C, a closed terminal. */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
  * Ctrl-C reaches every process of the terminal's group, and npm passes it on to its script as
  * well; nodemon sends SIGINT then SIGTERM. Signals within this long of the first are one request
  * to stop, not two.
@@ -52,13 +62,15 @@ export function stopOnSignals(what: string, stop: () => Promise<void>, timeoutMs
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   if (process.channel !== undefined) process.once('disconnect', () => onSignal('SIGTERM'));
 }
 
-/** What a start-up failure prints: a plain line when the error says all, a stack trace for a bug. */
-function reportStartFailure(what: string, error: unknown): void {
+/**
+ * Prints a start-up failure, a plain line when the error says all and a stack trace for a bug,
+ * and gives the exit code.
+ */
+function reportStartFailure(what: string, error: unknown): number {
   if (error instanceof StartupError) {
     if (!error.alreadySaid) log.error(`${what}: ${error.message}`);
   } else if (error instanceof ConfigError) {
@@ -68,14 +80,15 @@ function reportStartFailure(what: string, error: unknown): void {
     log.error(`${what}: port ${port ?? ''} is already in use by another program: set PORT to a free one`);
   } else {
     log.error(`${what} failed to start`, error);
+    return 1;
   }
+  return EXIT_CANNOT_START;
 }
 
-/** Runs an entry point's start-up; a failure is reported (see reportStartFailure) and exits 1. */
+/** Runs an entry point's start-up; a failure is reported and exits non-zero (see reportStartFailure). */
 export function runMain(what: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    reportStartFailure(what, error);
-    process.exit(1);
+    process.exit(reportStartFailure(what, error));
   });
 }
 

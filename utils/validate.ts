@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { badRequest } from './errors';
+import { badRequest, MESSAGES } from './errors';
 
 /**
  * Parses `value` with `schema`, or throws 400 with the message of the first problem. Schemas
@@ -9,7 +9,7 @@ import { badRequest } from './errors';
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw badRequest(result.error.issues[0]?.message ?? 'Bad request');
+  throw badRequest(result.error.issues[0]?.message ?? MESSAGES.badRequest);
 }
 
 /** A JSON body as a plain object; anything else (no body, an array, a string) reads as no fields. */

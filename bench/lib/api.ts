@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { send, sendJson, type Reply } from './http';
+import { request, requestJson, type Reply } from '../../scripts/lib/client';
 
 /** The few API calls the bench makes outside of timed runs, each checked. */
 
@@ -13,17 +12,8 @@ export function idOf(reply: Reply): string {
   return (JSON.parse(reply.text) as { id: string }).id;
 }
 
-export async function signUpAndLogIn(baseUrl: string): Promise<string> {
-  const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
-  const password = randomBytes(12).toString('hex');
-  expectStatus(await sendJson(`${baseUrl}/users`, 'POST', {}, { email, password }), 201, 'POST /users');
-  const authorization = `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
-  const reply = expectStatus(await send(`${baseUrl}/connect`, 'GET', { Authorization: authorization }), 200, 'GET /connect');
-  return (JSON.parse(reply.text) as { token: string }).token;
-}
-
 export async function createFolder(baseUrl: string, token: string, name: string): Promise<string> {
-  const reply = await sendJson(`${baseUrl}/files`, 'POST', { 'X-Token': token }, { name, type: 'folder' });
+  const reply = await requestJson('POST', `${baseUrl}/files`, { name, type: 'folder' }, { headers: { 'X-Token': token } });
   return idOf(expectStatus(reply, 201, 'POST /files (folder)'));
 }
 
@@ -37,10 +27,10 @@ export async function uploadFile(
 ): Promise<string> {
   const query = new URLSearchParams(fields).toString();
   const headers = { 'X-Token': token, 'Content-Type': 'application/octet-stream', 'Content-Length': size };
-  const reply = await send(`${baseUrl}/files?${query}`, 'POST', headers, createReadStream(file));
+  const reply = await request('POST', `${baseUrl}/files?${query}`, { headers, body: createReadStream(file) });
   return idOf(expectStatus(reply, 201, 'POST /files (raw)'));
 }
 
 export async function deleteFile(baseUrl: string, token: string, id: string): Promise<void> {
-  expectStatus(await send(`${baseUrl}/files/${id}`, 'DELETE', { 'X-Token': token }), 204, 'DELETE /files/:id');
+  expectStatus(await request('DELETE', `${baseUrl}/files/${id}`, { headers: { 'X-Token': token } }), 204, 'DELETE /files/:id');
 }

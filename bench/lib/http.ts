@@ -1,45 +1,9 @@
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import http, { type OutgoingHttpHeaders } from 'node:http';
 
 /**
- * Streaming requests for the byte-heavy scenarios. autocannon takes a request body only as
- * an in-memory string or Buffer, which a 100 MiB upload must never be in this process, and
- * its byte counts for downloads cut off mid-response at the end of a timed run.
+ * Download load for the byte-heavy scenarios: autocannon's byte counts for downloads cut off
+ * mid-response at the end of a timed run. Single requests go through scripts/lib/client.ts.
  */
-export interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/** Sends `body` (streamed) and reads the whole, small, reply. */
-export async function send(
-  url: string,
-  method: string,
-  headers: OutgoingHttpHeaders,
-  body?: Readable | string,
-): Promise<Reply> {
-  return new Promise<Reply>((resolve, reject) => {
-    const request = http.request(url, { method, headers, agent: false }, (response) => {
-      const parts: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => parts.push(chunk));
-      response.once('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(parts).toString('utf8') }),
-      );
-      response.once('error', reject);
-    });
-    request.once('error', reject);
-    if (body === undefined || typeof body === 'string') request.end(body);
-    else pipeline(body, request).catch(reject);
-  });
-}
-
-export async function sendJson(url: string, method: string, headers: OutgoingHttpHeaders, json?: unknown): Promise<Reply> {
-  const body = json === undefined ? undefined : JSON.stringify(json);
-  const contentType = body === undefined ? {} : { 'Content-Type': 'application/json' };
-  return send(url, method, { ...contentType, ...headers }, body);
-}
 
 /** Downloads `url` and throws the bytes away as they arrive; returns how many there were. */
 function drain(url: string, headers: OutgoingHttpHeaders, agent: http.Agent): Promise<number> {

@@ -23,7 +23,7 @@ export interface RunnerResult {
 
 async function loadImpl(impl: RunnerOptions['impl'], concurrency: number): Promise<(localPath: string) => Promise<void>> {
   if (impl === 'ours') {
-    const [{ makeThumbnails, shareCoresBetween }, { LocalStore }] = await Promise.all([import('../../utils/jobs/thumbnails'), import('../../utils/files/localStore')]);
+    const [{ makeThumbnails, shareCoresBetween }, { LocalStore }] = await Promise.all([import('../../utils/jobs/thumbnails'), import('../../utils/storage/localStore')]);
     // As the worker runs it: its jobs share the cores.
     shareCoresBetween(concurrency);
     return (localPath) => makeThumbnails({ store: new LocalStore(path.dirname(localPath)), key: path.basename(localPath) });

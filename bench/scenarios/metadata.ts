@@ -1,5 +1,6 @@
 import { authHeaders, type BenchContext } from '../lib/context';
-import { send, timed } from '../lib/http';
+import { request } from '../../scripts/lib/client';
+import { timed } from '../lib/http';
 import { removeBigFolder, seedBigFolder } from '../lib/seed';
 import { describeRate, hammer, type RateResult } from '../lib/load';
 import { fixed, median, ratioOf, type Row, type Table } from '../lib/report';
@@ -29,7 +30,7 @@ async function probe(url: string, headers: Record<string, string>): Promise<numb
   const latencies: number[] = [];
   const deadline = Date.now() + PROBE_BUDGET_MS;
   for (let index = 0; index < PROBES && (index === 0 || Date.now() < deadline); index += 1) {
-    const { result, seconds } = await timed(() => send(url, 'GET', headers));
+    const { result, seconds } = await timed(() => request('GET', url, { headers }));
     // A wrong answer served fast would be a meaningless figure.
     if (result.status !== 200) throw new Error(`GET ${url} answered ${result.status}: ${result.text.slice(0, 200)}`);
     latencies.push(seconds * 1000);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { uploadFile } from '../lib/api';
 import { authHeaders, type BenchContext } from '../lib/context';
 import { writeImage } from '../lib/data';
-import { send } from '../lib/http';
+import { request } from '../../scripts/lib/client';
 import { startLogged } from '../lib/processes';
 import { fixed, percentile, ratioOf, type Row, type Table } from '../lib/report';
 import type { RunnerOptions, RunnerResult } from '../lib/thumbnailRunner';
@@ -49,7 +49,7 @@ async function timeToThumbnails(context: BenchContext, image: Image): Promise<nu
   while (missing.size > 0) {
     if (Date.now() > deadline) throw new Error(`thumbnails of ${id} not served within ${THUMBNAILS_DEADLINE_MS / 1000} s`);
     for (const width of [...missing]) {
-      const reply = await send(`${context.ours.url}/files/${id}/data?size=${width}`, 'GET', authHeaders(context));
+      const reply = await request('GET', `${context.ours.url}/files/${id}/data?size=${width}`, { headers: authHeaders(context) });
       if (reply.status === 200) missing.delete(width);
     }
     if (missing.size > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));

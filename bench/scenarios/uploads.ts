@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { deleteFile, expectStatus, idOf } from '../lib/api';
 import { authHeaders, type BenchContext } from '../lib/context';
 import { multipartBody, writeBase64JsonBody, writeRandomFile } from '../lib/data';
-import { send, timed } from '../lib/http';
+import { request } from '../../scripts/lib/client';
+import { timed } from '../lib/http';
 import { peakGrowth } from '../lib/processes';
 import { fixed, median, MIB, mib, ratioOf, type Row, type Table } from '../lib/report';
 
@@ -39,13 +40,13 @@ export async function runUploads(context: BenchContext): Promise<Table> {
   const repetitions = context.quick ? 3 : 5;
   const upload = async (body: Body, query: string): Promise<Measured> => {
     const headers = { 'Content-Type': body.contentType, 'Content-Length': body.contentLength, ...authHeaders(context) };
-    const { result, growthBytes } = await peakGrowth(context.ours.server.pid, () => timed(() => send(`${context.ours.url}/files${query}`, 'POST', headers, body.stream())));
+    const { result, growthBytes } = await peakGrowth(context.ours.server.pid, () => timed(() => request('POST', `${context.ours.url}/files${query}`, { headers, body: body.stream() })));
     await deleteFile(context.ours.url, context.token, idOf(expectStatus(result.result, 201, `upload ${query}`)));
     return { seconds: result.seconds, growthBytes };
   };
   const pipeToDisk = async (body: Body): Promise<Measured> => {
     const headers = { 'Content-Type': body.contentType, 'Content-Length': body.contentLength };
-    const { result, growthBytes } = await peakGrowth(context.baseline.server.pid, () => timed(() => send(`${context.baseline.url}/upload`, 'POST', headers, body.stream())));
+    const { result, growthBytes } = await peakGrowth(context.baseline.server.pid, () => timed(() => request('POST', `${context.baseline.url}/upload`, { headers, body: body.stream() })));
     expectStatus(result.result, 201, 'baseline upload');
     return { seconds: result.seconds, growthBytes };
   };

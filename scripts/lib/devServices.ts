@@ -6,14 +6,14 @@
  * scripts (the backfill, fsck, the storage migration) where its services are, so a developer
  * never copies addresses around; the environment still wins (DB_URL, REDIS_URL and the rest).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { configuredServices, loadConfig, useConfig, type Config, type Env } from '../../utils/config';
 import { isProcessRunning, StartupError } from '../../utils/lifecycle';
 import { log } from '../../utils/log';
 import { ROOT } from './processes';
 import { startServices } from './services';
-import { s3Env, startS3, type ManagedS3 } from './versitygw';
+import { randomS3Credentials, s3Env, startS3, type ManagedS3 } from './versitygw';
 
 export type DevKind = 'dev' | 'services';
 
@@ -37,6 +37,35 @@ export function devDir(env: Env = process.env): string {
 /** The database, and under `files/` the bytes, of `npm run dev` and `npm run services`. */
 export function devDataDir(env: Env = process.env): string {
   return path.join(devDir(env), 'dev-data');
+}
+
+/** Where `--s3` keeps the dev bucket, beside the database. */
+export function devBucketDir(env: Env = process.env): string {
+  return path.join(devDataDir(env), 's3');
+}
+
+/**
+ * Whether the dev stack runs the local S3 server: when asked, and always once the dev data has a
+ * bucket, since documents of files stored by an earlier `--s3` run could not be read without it.
+ */
+export function useS3(requested: boolean, what: DevKind, env: Env = process.env): boolean {
+  if (requested) return true;
+  if (!existsSync(devBucketDir(env))) return false;
+  console.log(`${what}: the dev data holds a bucket from an earlier --s3 run, so this run stores bytes there too`);
+  return true;
+}
+
+/** The dev S3 server's keys, kept with its bucket, which belongs to the account that made it. */
+function devS3Credentials(env: Env): { accessKeyId: string; secretAccessKey: string } {
+  const file = path.join(devDataDir(env), 's3-credentials.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+  } catch {
+    const credentials = randomS3Credentials();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+    return credentials;
+  }
 }
 
 export function devServicesFile(env: Env = process.env): string {
@@ -179,7 +208,7 @@ export async function startDevStack(claim: DevClaim, { s3 }: { s3: boolean }, en
   const services = await startServices({ prefix: '', dataDir, detached: true }, env);
   let bucket: ManagedS3 | undefined;
   try {
-    bucket = s3 ? await startS3({ dataDir: path.join(dataDir, 's3'), bucket: DEV_BUCKET, detached: true }) : undefined;
+    bucket = s3 ? await startS3({ dataDir: devBucketDir(env), bucket: DEV_BUCKET, detached: true, credentials: devS3Credentials(env) }) : undefined;
   } catch (error) {
     await services.stop();
     throw error;

@@ -7,22 +7,21 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { configuredServices, type Env } from '../../utils/config';
+import { goProgram } from './goBuild';
+import { onPath, ServiceSetupError } from './host';
 import { ROOT } from './processes';
 import { waitUntil } from './wait';
 
-const LAUNCHER_SOURCE = path.join(ROOT, 'scripts', 'ferretdb');
-const CACHE = path.join(ROOT, '.cache');
-const READY_TIMEOUT_MS = 60_000;
+export { onPath, ServiceSetupError };
 
-export class ServiceSetupError extends Error {
-  override name = 'ServiceSetupError';
-}
+const LAUNCHER_SOURCE = path.join(ROOT, 'scripts', 'ferretdb');
+const READY_TIMEOUT_MS = 60_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,14 +33,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-export function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, command);
-    if (dir !== '' && existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
@@ -139,37 +130,20 @@ export function spawnQuiet(command: string, args: string[], { detached = false, 
   return spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached, env });
 }
 
-/** Go on PATH, or where its official archive installs it. */
-export function goBinary(): string | undefined {
-  return onPath('go') ?? ['/usr/local/go/bin/go'].find((candidate) => existsSync(candidate));
-}
-
-function launcherBinary(): string {
+/** The FerretDB launcher, rebuilt whenever its sources change. */
+function launcherBinary(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(path.join(LAUNCHER_SOURCE, file)));
-  const binary = path.join(CACHE, 'ferretdb', hash.digest('hex').slice(0, 16), 'ferretdb-launcher');
-  if (existsSync(binary)) return binary;
-
-  const go = goBinary();
-  if (go === undefined) {
-    throw new ServiceSetupError(
-      'No MongoDB-compatible server: set DB_URL (or DB_HOST), put mongod on PATH, or install Go so FerretDB can be built.',
-    );
-  }
-  console.error('Building the FerretDB launcher once (this takes a few minutes the first time)...');
-  mkdirSync(path.dirname(binary), { recursive: true });
-  const partial = `${binary}.${process.pid}.partial`;
-  try {
-    execFileSync(go, ['build', '-o', partial, '.'], {
-      cwd: LAUNCHER_SOURCE,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    });
-  } catch (error) {
-    throw new ServiceSetupError(`Building FerretDB failed: ${(error as Error).message}`);
-  }
-  renameSync(partial, binary);
-  return binary;
+  return goProgram({
+    name: 'the FerretDB launcher',
+    cacheDir: ['ferretdb', hash.digest('hex').slice(0, 16)],
+    binaryName: 'ferretdb-launcher',
+    args: (outDir) => ['build', '-o', path.join(outDir, 'ferretdb-launcher'), '.'],
+    cwd: LAUNCHER_SOURCE,
+    env: { GOFLAGS: '-mod=mod' },
+    duration: 'a few minutes the first time',
+    withoutGo: 'No MongoDB-compatible server: set DB_URL (or DB_HOST), put mongod on PATH',
+  });
 }
 
 /**
@@ -177,28 +151,17 @@ function launcherBinary(): string {
  * PostgreSQL database (FERRETDB_POSTGRESQL_URL), on an engine that replicates.
  */
 async function startDatabase(dataDir: string | undefined, postgresqlUrl: string | undefined, detached: boolean): Promise<ManagedServer> {
+  const mongod = postgresqlUrl === undefined ? onPath('mongod') : undefined;
+  // Built before anything else is made, so a failed build leaves nothing behind.
+  const command = mongod ?? (await launcherBinary());
   const port = await freePort();
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'files-manager-db-'));
   mkdirSync(dir, { recursive: true });
   const cleanup = dataDir === undefined ? () => rmSync(dir, { recursive: true, force: true }) : undefined;
   const url = `mongodb://127.0.0.1:${port}/`;
-  const mongod = postgresqlUrl === undefined ? onPath('mongod') : undefined;
   const backend = postgresqlUrl === undefined ? ['-data', dir] : ['-postgresql-url', postgresqlUrl];
-  const server = mongod
-    ? new ManagedServer(
-        'mongod',
-        url,
-        () => spawnQuiet(mongod, ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir, '--quiet'], { detached }),
-        () => mongoAnswers(url),
-        cleanup,
-      )
-    : new ManagedServer(
-        'FerretDB',
-        url,
-        () => spawnQuiet(launcherBinary(), ['-listen', `127.0.0.1:${port}`, ...backend], { detached }),
-        () => mongoAnswers(url),
-        cleanup,
-      );
+  const args = mongod !== undefined ? ['--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir, '--quiet'] : ['-listen', `127.0.0.1:${port}`, ...backend];
+  const server = new ManagedServer(mongod !== undefined ? 'mongod' : 'FerretDB', url, () => spawnQuiet(command, args, { detached }), () => mongoAnswers(url), cleanup);
   await server.start();
   return server;
 }

@@ -1,20 +1,18 @@
 /**
  * A real S3 server for tests and local runs: versitygw (Apache-2.0, a Go S3 gateway) on its
- * posix backend, built once from the Go module proxy into .cache/, like the FerretDB launcher
- * in scripts/lib/services.ts. Or the server the environment names, so a run can point at MinIO,
+ * posix backend, built once from the Go module proxy into .cache/ (scripts/lib/goBuild.ts). Or the server the environment names, so a run can point at MinIO,
  * Ceph or AWS itself instead.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Env } from '../../utils/config';
-import { quietSdkNodeVersionWarning } from '../../utils/files/s3Store';
-import { ROOT } from './processes';
-import { freePort, goBinary, ManagedServer, ServiceSetupError, spawnQuiet } from './services';
+import { configuredS3, type Env } from '../../utils/config';
+import { quietSdkNodeVersionWarning } from '../../utils/storage/s3Client';
+import { goProgram } from './goBuild';
+import { freePort, ManagedServer, spawnQuiet } from './services';
 
 const MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 export const VERSITYGW_VERSION = 'v1.8.0';
@@ -45,62 +43,18 @@ export interface ManagedS3 extends S3Target {
   readonly pid: number | undefined;
 }
 
-async function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve(output);
-      else reject(new Error(`${path.basename(command)} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}):\n${output}`));
-    });
-  });
-}
-
 /** The cached versitygw binary, built on first use: ~5 minutes on 2 cores with empty Go caches, ~1.5 with the modules already downloaded. */
-export async function versitygwBinary(): Promise<string> {
-  const dir = path.join(ROOT, '.cache', 'versitygw', VERSITYGW_VERSION);
-  const binary = path.join(dir, 'versitygw');
-  if (existsSync(binary)) return binary;
-
-  const go = goBinary();
-  if (go === undefined) {
-    throw new ServiceSetupError('No S3 server: name one with TEST_AWS_ENDPOINT_URL_S3 and TEST_S3_BUCKET (and its keys), or install Go so versitygw can be built.');
-  }
-  console.error(`Building versitygw ${VERSITYGW_VERSION} once into .cache/versitygw (1.5 to 5 minutes, less with warm Go caches)...`);
-  // go install writes straight into GOBIN; a private GOBIN per build, renamed into place at the
-  // end, means a killed build or two builds at once never leave a half-written binary at `binary`.
-  const partialDir = path.join(dir, `.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(partialDir, { recursive: true });
-  try {
-    const build = async (cgo: '0' | '1') =>
-      run(go, ['install', `${MODULE}@${VERSITYGW_VERSION}`], {
-        cwd: partialDir,
-        // GOTOOLCHAIN=local: fail clearly rather than try to download a newer Go.
-        env: { ...process.env, GOBIN: partialDir, CGO_ENABLED: cgo, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' },
-      });
-    try {
-      await build('0');
-    } catch (staticError) {
-      // A static build is preferred (no libc coupling); fall back to cgo only if that fails.
-      try {
-        await build('1');
-      } catch {
-        throw staticError;
-      }
-    }
-    renameSync(path.join(partialDir, 'versitygw'), binary);
-  } catch (error) {
-    throw new ServiceSetupError(`Building versitygw failed: ${(error as Error).message}`);
-  } finally {
-    rmSync(partialDir, { recursive: true, force: true });
-  }
-  return binary;
+export function versitygwBinary(): Promise<string> {
+  return goProgram({
+    name: `versitygw ${VERSITYGW_VERSION}`,
+    cacheDir: ['versitygw', VERSITYGW_VERSION],
+    binaryName: 'versitygw',
+    args: () => ['install', `${MODULE}@${VERSITYGW_VERSION}`],
+    // GOTOOLCHAIN=local: fail clearly rather than try to download a newer Go.
+    env: { GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false' },
+    duration: '1.5 to 5 minutes, less with warm Go caches',
+    withoutGo: 'No S3 server: name one with TEST_AWS_ENDPOINT_URL_S3 and TEST_S3_BUCKET (and its keys)',
+  });
 }
 
 /** versitygw answers an unsigned request with 403 AccessDenied as soon as it listens. */
@@ -125,12 +79,18 @@ function serverEnv(accessKeyId: string, secretAccessKey: string): NodeJS.Process
   return env;
 }
 
+export function randomS3Credentials(): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: `FMTEST${randomBytes(7).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') };
+}
+
 export interface S3Options {
   /** Keep the buckets here between runs, with `bucket` in it (npm run dev); otherwise a fresh temporary folder and bucket. */
   dataDir?: string;
   bucket?: string;
   /** Out of the caller's process group: see spawnQuiet in services.ts. */
   detached?: boolean;
+  /** The root account's keys; a kept bucket belongs to the account that made it, so a kept dataDir needs the same keys. Random by default. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -142,8 +102,7 @@ export async function startS3(options: S3Options = {}): Promise<ManagedS3> {
   const port = await freePort();
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'files-manager-s3-'));
   mkdirSync(dataDir, { recursive: true });
-  const accessKeyId = `FMTEST${randomBytes(7).toString('hex').toUpperCase()}`;
-  const secretAccessKey = randomBytes(20).toString('hex');
+  const { accessKeyId, secretAccessKey } = options.credentials ?? randomS3Credentials();
   const bucket = options.bucket ?? `files-manager-${randomBytes(4).toString('hex')}`;
   const endpoint = `http://127.0.0.1:${port}`;
 
@@ -197,32 +156,6 @@ export async function startS3(options: S3Options = {}): Promise<ManagedS3> {
   };
 }
 
-/**
- * The bucket the environment names, read with `prefix` (`TEST_` for the suite, so a developer's
- * own settings never point tests at real data): `AWS_ENDPOINT_URL_S3` (absent: AWS itself),
- * `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (both or neither), `S3_BUCKET`, and
- * `AWS_REGION` (default us-east-1). Undefined when neither an endpoint nor a bucket is named.
- */
-export function namedS3(env: Env, prefix: '' | 'TEST_'): S3Target | undefined {
-  const named = (suffix: string): string | undefined => {
-    const value = env[prefix + suffix];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const endpoint = named('AWS_ENDPOINT_URL_S3');
-  const bucket = named('S3_BUCKET');
-  if (endpoint === undefined && bucket === undefined) return undefined;
-  const accessKeyId = named('AWS_ACCESS_KEY_ID');
-  const secretAccessKey = named('AWS_SECRET_ACCESS_KEY');
-  const missing: string[] = [];
-  if (bucket === undefined) missing.push(`${prefix}S3_BUCKET`);
-  if (accessKeyId === undefined && secretAccessKey !== undefined) missing.push(`${prefix}AWS_ACCESS_KEY_ID`);
-  if (secretAccessKey === undefined && accessKeyId !== undefined) missing.push(`${prefix}AWS_SECRET_ACCESS_KEY`);
-  if (bucket === undefined || missing.length > 0) {
-    throw new ServiceSetupError(`An S3 server is named in the environment but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set.`);
-  }
-  return { endpoint, region: named('AWS_REGION') ?? REGION, accessKeyId, secretAccessKey, bucket };
-}
-
 export interface S3Service extends S3Target {
   /** Present when this module started the server, so tests can take it down and bring it back. */
   managed?: ManagedS3;
@@ -230,9 +163,9 @@ export interface S3Service extends S3Target {
   dispose(): Promise<void>;
 }
 
-/** The bucket the environment names (see namedS3), else a private versitygw from startS3(). */
+/** The bucket the environment names (see configuredS3), else a private versitygw from startS3(). */
 export async function findOrStartS3(prefix: '' | 'TEST_' = 'TEST_', env: Env = process.env): Promise<S3Service> {
-  const named = namedS3(env, prefix);
+  const named = configuredS3(env, prefix);
   if (named !== undefined) return { ...named, dispose: () => Promise.resolve() };
   const managed = await startS3();
   return {

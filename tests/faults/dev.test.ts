@@ -5,24 +5,27 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { devServicesFile, type DevInstance } from '../../scripts/lib/devServices';
 import { AppProcess, startServerProcess } from '../../scripts/lib/processes';
-import { freePort } from '../../scripts/lib/services';
+import { freePort, startServices } from '../../scripts/lib/services';
 import { waitUntil } from '../../scripts/lib/wait';
-import { isProcessRunning } from '../../utils/lifecycle';
+import { EXIT_CANNOT_START, isProcessRunning } from '../../utils/lifecycle';
 import { commandOf, descendants, NpmScript, STACK_FRAME, waitForAllGone } from '../support/processTree';
 
-/** Sign up, log in, upload one small file; its id. */
-async function uploadOne(baseUrl: string): Promise<string> {
+async function logIn(baseUrl: string, email: string): Promise<string> {
+  const connect = await fetch(`${baseUrl}/connect`, { headers: { Authorization: `Basic ${Buffer.from(`${email}:pw`).toString('base64')}` } });
+  return ((await connect.json()) as { token: string }).token;
+}
+
+/** Sign up, log in, upload one small file ("hello"); its id and its owner. */
+async function uploadOne(baseUrl: string): Promise<{ id: string; email: string }> {
   const email = `dev-${Date.now()}@example.com`;
   await fetch(`${baseUrl}/users`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: 'pw' }) });
-  const connect = await fetch(`${baseUrl}/connect`, { headers: { Authorization: `Basic ${Buffer.from(`${email}:pw`).toString('base64')}` } });
-  const { token } = (await connect.json()) as { token: string };
   const created = await fetch(`${baseUrl}/files`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Token': token },
+    headers: { 'Content-Type': 'application/json', 'X-Token': await logIn(baseUrl, email) },
     body: JSON.stringify({ name: 'hello.txt', type: 'file', data: Buffer.from('hello').toString('base64') }),
   });
   expect(created.status).to.equal(201);
-  return ((await created.json()) as { id: string }).id;
+  return { id: ((await created.json()) as { id: string }).id, email };
 }
 
 function published(devDir: string): DevInstance {
@@ -67,7 +70,7 @@ describe('npm run dev', function () {
     const dev = await startDev(port);
     const status = await fetch(`http://127.0.0.1:${port}/status`);
     expect(await status.json()).to.deep.equal({ redis: true, db: true });
-    const id = await uploadOne(`http://127.0.0.1:${port}`);
+    const { id } = await uploadOne(`http://127.0.0.1:${port}`);
 
     const instance = published(devDir);
     expect(instance.env.REDIS_URL, 'a private Redis, not the machine-wide one').not.to.equal('redis://127.0.0.1:6379');
@@ -96,10 +99,11 @@ describe('npm run dev', function () {
   it('refuses a second dev on the same data in one line, and says so in one line when the port is taken', async () => {
     const port = await freePort();
     const first = await startDev(port);
-    const second = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(await freePort()) });
+    // On the same port, as a second `npm run dev` would be: the cause named is the running dev, not the port.
+    const second = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(port) });
     started.push(second);
     const holder = published(devDir).pid;
-    expect((await second.exited).code).to.equal(1);
+    expect((await second.exited).code).to.equal(EXIT_CANNOT_START);
     expect(second.output.trim()).to.equal(`dev: npm run dev is already running in this checkout (pid ${holder}, http://localhost:${port}): use that one, or stop it first`);
     expect(published(devDir).pid, 'the first keeps its file').to.equal(holder);
     expect((await fetch(`http://127.0.0.1:${port}/status`)).status, 'and keeps running').to.equal(200);
@@ -110,10 +114,27 @@ describe('npm run dev', function () {
     try {
       const busy = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(port) });
       started.push(busy);
-      expect((await busy.exited).code).to.equal(1);
+      expect((await busy.exited).code).to.equal(EXIT_CANNOT_START);
       expect(busy.output.trim()).to.equal(`dev: port ${port} is in use by another program: run with another, e.g. PORT=${port + 1} npm run dev`);
     } finally {
       blocker.close();
+    }
+  });
+
+  it('pointed at another database, says in one line that the store is not its own, and stops instead of restarting', async () => {
+    await stop(await startDev(await freePort()));
+    const other = await startServices({ prefix: '' }, {});
+    try {
+      // Another name: a database of dev's own name that has no identity yet would take the store back (docs/design.md).
+      const dev = new NpmScript('dev', { DEV_DIR: devDir, PORT: String(await freePort()), DB_URL: other.dbUrl, DB_DATABASE: 'another_deployment' });
+      started.push(dev);
+      expect((await dev.exited).code, dev.output).to.equal(EXIT_CANNOT_START);
+      expect(dev.output).to.match(/belongs to another deployment/);
+      expect(dev.output).to.include('cannot start; stopping');
+      expect(dev.output).not.to.include('restarting in');
+      expect(dev.output).not.to.match(STACK_FRAME);
+    } finally {
+      await other.stop();
     }
   });
 
@@ -161,11 +182,22 @@ describe('npm run dev', function () {
     const dev = await startDev(port, ['--s3']);
     const instance = published(devDir);
     expect(instance.env.STORAGE).to.equal('s3');
-    await uploadOne(`http://127.0.0.1:${port}`);
+    const uploaded = await uploadOne(`http://127.0.0.1:${port}`);
     const files = path.join(devDir, 'dev-data', 'files');
     expect(existsSync(files) ? readdirSync(files).filter((name) => !name.startsWith('.')) : []).to.deep.equal([]);
     const bucket = path.join(devDir, 'dev-data', 's3', instance.env.S3_BUCKET ?? '');
     expect(readdirSync(bucket).filter((name) => !name.startsWith('.')), 'one object in the bucket').to.have.length(1);
     await stop(dev);
+
+    // The bucket is kept, and so are the keys of the account that owns it; a run without --s3
+    // still needs it, since the document names it.
+    const again = await startDev(port);
+    expect(again.output).to.include('holds a bucket from an earlier --s3 run');
+    // Redis started empty: log in again.
+    const token = await logIn(`http://127.0.0.1:${port}`, uploaded.email);
+    const content = await fetch(`http://127.0.0.1:${port}/files/${uploaded.id}/data`, { headers: { 'X-Token': token } });
+    expect(content.status).to.equal(200);
+    expect(await content.text()).to.equal('hello');
+    await stop(again);
   });
 });

@@ -13,7 +13,7 @@ import { freePort, startServices, type ManagedServer, type Services } from '../.
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
 import { dbClient, type FileDoc } from '../../utils/db';
-import { checkStore } from '../../utils/files/fsck';
+import { checkStore } from '../../utils/files/upkeep/fsck';
 import { queues, thumbnailJobId } from '../../utils/queues';
 import { api, type ApiResponse, basicAuth, createUser, type TestUser, folderEntries as entriesOf, partialFiles as partialsOf, type PublicFileBody, type RequestOptions, sha256, StreamingRequest, uniqueEmail } from '../support';
 

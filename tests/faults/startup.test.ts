@@ -8,12 +8,13 @@ import { freePort, startServices, type Services } from '../../scripts/lib/servic
 import { findOrStartS3, s3Env, type S3Service } from '../../scripts/lib/versitygw';
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
-import { STORE_MARKER_KEY } from '../../utils/files/byteStore';
-import { sweepUnreferencedBytes } from '../../utils/files/fsck';
-import { ForeignStoreError } from '../../utils/files/ownership';
+import { EXIT_CANNOT_START } from '../../utils/lifecycle';
+import { STORE_MARKER_KEY } from '../../utils/storage/byteStore';
+import { sweepUnreferencedBytes } from '../../utils/files/upkeep/sweep';
+import { ForeignStoreError } from '../../utils/storage/ownership';
 import { STACK_FRAME } from '../support/processTree';
 
-/** What a newcomer sees when a service is missing or a store is someone else's: one line, no stack trace, a non-zero exit. */
+/** What a newcomer sees when a service is missing or a store is someone else's: one line, no stack trace, exit code 78 (EX_CONFIG). */
 
 let services: Services;
 let s3: S3Service;
@@ -45,7 +46,7 @@ async function serve(processEnv: Record<string, string>): Promise<AppProcess> {
 }
 
 function expectOneLine({ exit, lines, output }: { exit: Exit; lines: string[]; output: string }, ...parts: string[]): void {
-  expect(exit.code, output).to.equal(1);
+  expect(exit.code, output).to.equal(EXIT_CANNOT_START);
   expect(lines, output).to.have.length(1);
   expect(output).not.to.match(STACK_FRAME);
   for (const part of parts) expect(lines[0]).to.include(part);

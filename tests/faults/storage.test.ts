@@ -11,7 +11,7 @@ import { waitUntil } from '../../scripts/lib/wait';
 import { closeClients, connectClients } from '../../utils/clients';
 import { loadConfig, useConfig } from '../../utils/config';
 import { dbClient } from '../../utils/db';
-import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { THUMBNAIL_WIDTHS } from '../../utils/storage/byteStore';
 import { queues, thumbnailJobId } from '../../utils/queues';
 import { api, type ApiResponse, base64, createUser, download, type PublicFileBody, sha256, type TestUser, upload } from '../support';
 
@@ -122,11 +122,12 @@ describe('storage across machines', function () {
     expectNo5xx(answers);
     expect(answers.map((answer) => answer.status)).to.deep.equal([200, 200, 200]);
     expect(sha256(answers[2]?.bytes ?? Buffer.alloc(0))).to.equal(sha256(large));
-    const status = await api('GET', '/status', { baseUrl: b.baseUrl });
-    expect(status.body).to.deep.equal({ redis: true, db: true, storage: true });
+    expect((await api('GET', '/status', { baseUrl: b.baseUrl })).body).to.deep.equal({ redis: true, db: true });
+    const health = await api('GET', '/health', { baseUrl: b.baseUrl });
+    expect([health.status, health.body]).to.deep.equal([200, { db: true, redis: true, storage: true }]);
   });
 
-  it('reports a bucket that stops answering in /status and answers 503 promptly, then recovers without restarts', async function () {
+  it('reports a bucket that stops answering in /health and answers 503 promptly, then recovers without restarts', async function () {
     const managed = s3.managed;
     if (managed === undefined) throw new Error('needs the versitygw this run starts, not a named server');
     const { baseUrl } = await startServer('s3');
@@ -140,11 +141,16 @@ describe('storage across machines', function () {
       expect(refused.body).to.deep.equal({ error: 'Service unavailable' });
       expect(Date.now() - started, 'answer time (ms)').to.be.below(8000);
       expect((await download(kept.id, { baseUrl, token: user.token })).status).to.equal(503);
-      await waitUntil('/status to report the bucket', async () => (await api('GET', '/status', { baseUrl })).text === '{"redis":true,"db":true,"storage":false}', 15_000, 200);
+      await waitUntil('/health to report the bucket', async () => (await api('GET', '/health', { baseUrl })).text === '{"db":true,"redis":true,"storage":false}', 15_000, 200);
+      expect((await api('GET', '/health', { baseUrl })).status).to.equal(503);
+      expect((await api('GET', '/status', { baseUrl })).text, 'the original contract, unchanged').to.equal('{"redis":true,"db":true}');
     } finally {
       await managed.start();
     }
-    await waitUntil('/status to report it back', async () => (await api('GET', '/status', { baseUrl })).text === '{"redis":true,"db":true,"storage":true}', 15_000, 200);
+    await waitUntil('/health to report it back', async () => {
+      const health = await api('GET', '/health', { baseUrl });
+      return health.status === 200 && health.text === '{"db":true,"redis":true,"storage":true}';
+    }, 15_000, 200);
     expect((await download(kept.id, { baseUrl, token: user.token })).text).to.equal('kept');
   });
 

@@ -13,14 +13,6 @@ import { api, base64, createUser, harness, type TestUser, upload } from '../supp
 
 const execFileAsync = promisify(execFile);
 
-describe('GET /status', () => {
-  it('answers 200 {"redis":true,"db":true} from the live clients', async () => {
-    const response = await api('GET', '/status');
-    expect(response.status).to.equal(200);
-    expect(response.text).to.equal('{"redis":true,"db":true}');
-  });
-});
-
 describe('GET /stats', () => {
   it('answers 200 with the counts of the users and files collections', async () => {
     const response = await api('GET', '/stats');

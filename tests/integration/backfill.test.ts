@@ -7,9 +7,9 @@ import sharp from 'sharp';
 import { backfillThumbnails } from '../../utils/jobs/backfill';
 import { dbClient, type FileDoc, type FileType } from '../../utils/db';
 import { QUEUE_NAMES, queues, thumbnailJobId, type FileJobData } from '../../utils/queues';
-import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/files/byteStore';
+import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/storage/byteStore';
 import { ROOT } from '../../scripts/lib/processes';
-import { blobFields, byteStore } from '../../utils/files/storage';
+import { blobFields, byteStore } from '../../utils/storage/stores';
 import { harness, writeBlob } from '../support';
 
 

@@ -7,12 +7,13 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { findOrStartS3, namedS3 } from '../../scripts/lib/versitygw';
-import type { S3Settings } from '../../utils/config';
+import { findOrStartS3 } from '../../scripts/lib/versitygw';
+import { configuredS3, type S3Settings } from '../../utils/config';
 import { HttpError, isServiceOutage } from '../../utils/errors';
-import { MissingObjectError, type ByteStore } from '../../utils/files/byteStore';
-import { isStorageOutage, S3Store } from '../../utils/files/s3Store';
-import { LocalStore } from '../../utils/files/localStore';
+import { MissingObjectError, type ByteStore } from '../../utils/storage/byteStore';
+import { isStorageOutage } from '../../utils/storage/s3Errors';
+import { S3Store } from '../../utils/storage/s3Store';
+import { LocalStore } from '../../utils/storage/localStore';
 import { rejection, sha256 } from '../support';
 
 /**
@@ -62,7 +63,7 @@ const DRIVERS: Driver[] = [
   {
     name: 's3 (versitygw, or the server TEST_AWS_ENDPOINT_URL_S3 names)',
     remote: true,
-    ownsBackend: namedS3(process.env, 'TEST_') === undefined,
+    ownsBackend: configuredS3(process.env, 'TEST_') === undefined,
     nestedKeys: true,
     async make() {
       const s3 = await findOrStartS3('TEST_');
@@ -255,8 +256,14 @@ for (const driver of DRIVERS) {
       expect(await store.pendingWrites()).to.deep.equal([]);
     }
 
-    it('prepare() accepts a usable store', async function () {
-      await store.prepare();
+    it('prepare() accepts a usable store, which then reports itself available and takes a write', async function () {
+      expect(await store.prepare()).to.equal(undefined);
+      expect(store.isAvailable()).to.equal(true);
+      const name = key('prepared');
+      expect(await store.write(name, Readable.from([Buffer.from('ok')]), { maxBytes: 2 })).to.deep.equal({ size: 2, sha256: createHash('sha256').update('ok').digest('hex') });
+      expect(await store.stat(name)).to.include({ size: 2 });
+      await store.delete([name]);
+      expect(await store.stat(name)).to.equal(null);
     });
 
     // First, while the process has not yet grown for the other tests' buffers.

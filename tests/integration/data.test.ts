@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
-import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { THUMBNAIL_WIDTHS } from '../../utils/storage/byteStore';
 import { api, type ApiResponse, base64, blobOfFile, createUser, download, expectError, type TestUser, upload, writeBlob } from '../support';
 
 function mediaType(response: ApiResponse): string | undefined {

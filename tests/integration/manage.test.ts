@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
 import { dbClient, type FileDoc } from '../../utils/db';
-import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
-import { blobFields, byteStore, type Blob } from '../../utils/files/storage';
+import { THUMBNAIL_WIDTHS } from '../../utils/storage/byteStore';
+import { blobFields, byteStore, type Blob } from '../../utils/storage/stores';
 import { makeThumbnails } from '../../utils/jobs/thumbnails';
 import { api, base64, blobExists, blobOfFile, createUser, findDoc, type PublicFileBody, upload, writeBlob } from '../support';
 

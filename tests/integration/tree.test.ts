@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { dbClient, type FileDoc } from '../../utils/db';
-import { checkStore, LOST_AND_FOUND } from '../../utils/files/fsck';
-import { blobFields, byteStore } from '../../utils/files/storage';
+import { checkStore, LOST_AND_FOUND } from '../../utils/files/upkeep/fsck';
+import { blobFields, byteStore } from '../../utils/storage/stores';
 import { api, type ApiResponse, base64, blobExists, createUser, expectError, findDoc, type PublicFileBody, type TestUser, upload, writeBlob } from '../support';
 
 const PARALLEL = 100;

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { dbClient } from '../../utils/db';
+import { byteStore } from '../../utils/storage/stores';
 import {
   api,
   type ApiResponse,
@@ -352,6 +353,30 @@ describe('POST /files with a base64 JSON body', () => {
     })());
     const response = await api('POST', '/files', { token: user.token, body: stream, headers: { 'Content-Type': 'application/json' } });
     await expectStored(response, user.token, content, { name: 'mime.bin' });
+  });
+
+  it('checks a parent named before data before writing a byte: 400 "Parent not found" or "Parent is not a folder", and the store is never written', async () => {
+    const user = await createUser();
+    const notAFolder = await upload(user.token, { name: 'plain.txt', type: 'file', data: base64('x') });
+    const before = await storedKeys();
+    const store = byteStore();
+    const written: string[] = [];
+    const write = store.write.bind(store);
+    // Counts writes where they happen: bytes written and then removed would leave the folder as clean.
+    store.write = (key, source, options) => {
+      written.push(key);
+      return write(key, source, options);
+    };
+    try {
+      const missing = new ObjectId().toHexString();
+      expectError(await postJson(user.token, `{"name":"a.bin","type":"file","parentId":"${missing}","data":"${base64(randomBytes(MIB))}"}`), 400, 'Parent not found');
+      expectError(await postJson(user.token, `{"parentId":"${notAFolder.id}","type":"file","name":"b.bin","data":"${base64(randomBytes(MIB))}"}`), 400, 'Parent is not a folder');
+    } finally {
+      Reflect.deleteProperty(store, 'write');
+    }
+    expect(written).to.deep.equal([]);
+    expect(await storedKeys()).to.deep.equal(before);
+    expect(await pendingWrites()).to.deep.equal([]);
   });
 
   it('answers in the contract order whatever the order of the members', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
-import { THUMBNAIL_WIDTHS } from '../../utils/files/byteStore';
+import { THUMBNAIL_WIDTHS } from '../../utils/storage/byteStore';
 import { processFileJob, processUserJob } from '../../utils/jobs/processors';
 import { base64, blobOfFile, captureOutput, createUser, makeImage, pendingWrites, readBlob, rejection, storedKeys, type TestUser, upload } from '../support';
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { signUpAndLogIn, type Account } from '../../scripts/lib/client';
+import type { components } from '../../web/src/generated/openapi';
+import { harness } from './harness';
 import { api, type RequestOptions } from './http';
 
 /** Users and files made through the API, as a client makes them. */
@@ -7,40 +10,22 @@ export function uniqueEmail(): string {
   return `user-${randomBytes(8).toString('hex')}@example.com`;
 }
 
-export function basicAuth(email: string, password: string): string {
-  return `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
-}
+export { basicAuth } from '../../scripts/lib/client';
 
-export interface TestUser {
-  id: string;
-  email: string;
-  password: string;
-  token: string;
-}
+export type TestUser = Account;
 
 /** Signs up a new user and logs in. */
-export async function createUser(options: Pick<RequestOptions, 'baseUrl' | 'localAddress'> = {}): Promise<TestUser> {
-  const email = uniqueEmail();
-  const password = `pw-${randomBytes(6).toString('hex')}`;
-  const created = await api('POST', '/users', { ...options, json: { email, password } });
-  if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${created.text}`);
-  const connected = await api('GET', '/connect', { ...options, headers: { Authorization: basicAuth(email, password) } });
-  if (connected.status !== 200) throw new Error(`login failed: ${connected.status} ${connected.text}`);
-  const { id } = created.body as { id: string };
-  const { token } = connected.body as { token: string };
-  return { id, email, password, token };
+export function createUser(options: Pick<RequestOptions, 'baseUrl' | 'localAddress'> = {}): Promise<TestUser> {
+  return signUpAndLogIn(options.baseUrl ?? harness().baseUrl, 'user', { localAddress: options.localAddress });
 }
 
-export interface PublicFileBody {
-  id: string;
-  userId: string;
-  name: string;
-  type: string;
-  isPublic: boolean;
-  parentId: 0 | string;
-}
+/** The shapes of the API's answers, generated from its OpenAPI document (npm run types). */
+export type UserBody = components['schemas']['User'];
+export type PublicFileBody = components['schemas']['File'];
 
-export const PUBLIC_FILE_KEYS = ['id', 'userId', 'name', 'type', 'isPublic', 'parentId'];
+/** Typed as a Record, so the compiler rejects a key the generated shape lacks or one it forgot. */
+const PUBLIC_FILE_FIELDS: Record<keyof PublicFileBody, true> = { id: true, userId: true, name: true, type: true, isPublic: true, parentId: true };
+export const PUBLIC_FILE_KEYS = Object.keys(PUBLIC_FILE_FIELDS);
 
 /** Uploads through `POST /files` (JSON, base64) and returns the created document; throws unless 201. */
 export async function upload(token: string, fields: Record<string, unknown>, options: Pick<RequestOptions, 'baseUrl'> = {}): Promise<PublicFileBody> {

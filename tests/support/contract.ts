@@ -1,18 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { openApiDocument } from '../../routes/openapi';
+import { NOT_BUILT_MESSAGE } from '../../routes/web';
 
 /**
  * Holds every response the in-process server sends to the OpenAPI document: its status must be
  * documented for its operation (or, for a path the document does not have, be the documented
  * 404; for a method a documented path does not have, the documented 405 with an Allow that
- * names the path's operations, or 404), and a JSON body must match the documented schema,
- * extra fields and unlisted error messages included. Findings are collected and fail the test
- * that caused them.
+ * names the path's operations, or 404; for OPTIONS, 200 with the same Allow), and a JSON body
+ * must match the documented schema, extra fields and unlisted error messages included.
+ * Findings are collected and fail the test that caused them.
  */
 
 interface Operation {
-  responses: Record<string, { content?: Record<string, { schema?: unknown }>; $ref?: string }>;
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 }
 
 interface Route {
@@ -41,9 +42,50 @@ function validatorFor(schema: object): ValidateFunction {
   return validate;
 }
 
+/** The document with every `$ref` replaced by what it points to, so each schema compiles on its own. */
+function dereferenced(value: unknown, root: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => dereferenced(item, root));
+  if (typeof value !== 'object' || value === null) return value;
+  const { $ref } = value as { $ref?: unknown };
+  if (typeof $ref === 'string' && $ref.startsWith('#/')) {
+    const target = $ref.slice(2).split('/').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
+    return dereferenced(target, root);
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, dereferenced(item, root)]));
+}
+
+const DOCUMENT = dereferenced(openApiDocument(), openApiDocument()) as {
+  paths: Record<string, Record<string, Operation>>;
+  'x-unmatched': Record<'404' | '405', Operation['responses'][string]>;
+};
+
+const html = { content: { 'text/html': {} } };
+/** Static files keep validators, so a browser revalidates them cheaply. */
+const revalidated = { 304: {} };
+const asset = { get: { responses: { 200: {}, ...revalidated, 404: DOCUMENT['x-unmatched']['404'] } } };
+
+/**
+ * The web app's own routes, which the API's document leaves out: its page and assets, and the
+ * document and its viewer. Held to this so they keep answering as they did.
+ */
+const WEB_APP_PATHS: Record<string, Record<string, Operation>> = {
+  '/': {
+    get: {
+      responses: {
+        200: html,
+        ...revalidated,
+        503: { content: { 'application/json': { schema: { type: 'object', properties: { error: { const: NOT_BUILT_MESSAGE } }, required: ['error'], additionalProperties: false } } } },
+      },
+    },
+  },
+  '/assets/{file}': asset,
+  '/openapi.json': { get: { responses: { 200: { content: { 'application/json': { schema: { type: 'object' } } } } } } },
+  '/docs': { get: { responses: { 200: html } } },
+  '/docs/{asset}': asset,
+};
+
 function routes(): Route[] {
-  const { paths } = openApiDocument() as { paths: Record<string, Record<string, Operation>> };
-  return Object.entries(paths).map(([template, operations]) => ({
+  return Object.entries({ ...DOCUMENT.paths, ...WEB_APP_PATHS }).map(([template, operations]) => ({
     template,
     pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
     operations,
@@ -51,25 +93,28 @@ function routes(): Route[] {
 }
 
 const ROUTES = routes();
-type Shared = Record<'NotFound' | 'MethodNotAllowed', Operation['responses'][string]>;
-const { NotFound: NOT_FOUND, MethodNotAllowed: METHOD_NOT_ALLOWED } = (openApiDocument() as { components: { responses: Shared } }).components.responses;
+const { 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED } = DOCUMENT['x-unmatched'];
+/** Express's own answer to OPTIONS: no body to check. */
+const OPTIONS_ANSWER = {};
 
-function resolve(response: Operation['responses'][string]): Operation['responses'][string] {
-  return response.$ref === '#/components/responses/NotFound' ? NOT_FOUND : response;
-}
-
-/** What a 405 on `route` must say in Allow: its operations, with the HEAD Express answers for a GET. */
-function documentedAllow(route: Route): string {
-  // The path item also holds its parameters, which are no method.
+/**
+ * What Allow must say on `route`: its operations, with the HEAD Express answers for a GET; a 405
+ * names OPTIONS too, which Express's own OPTIONS answer leaves out.
+ */
+function documentedAllow(route: Route, status: number): string {
+  // The path item may also hold its parameters, which are no method.
   const methods = new Set(Object.keys(route.operations).filter((key) => key !== 'parameters').map((key) => key.toUpperCase()));
   if (methods.has('GET')) methods.add('HEAD');
+  if (status === 405) methods.add('OPTIONS');
   return [...methods].sort().join(', ');
 }
 
 /** The documented answer to a method `route` does not have, or to a path the document does not have. */
-function undocumentedOperation(route: Route | undefined, status: number): Operation['responses'][string] | undefined {
+function undocumentedOperation(route: Route | undefined, method: string, status: number): Operation['responses'][string] | undefined {
   if (status === 404 || status === 400) return NOT_FOUND;
-  return status === 405 && route !== undefined ? METHOD_NOT_ALLOWED : undefined;
+  if (route === undefined) return undefined;
+  if (method === 'OPTIONS') return status === 200 ? OPTIONS_ANSWER : undefined;
+  return status === 405 ? METHOD_NOT_ALLOWED : undefined;
 }
 
 function check(method: string, url: string, status: number, headers: { contentType?: string; allow?: string }, body: string | undefined): string | undefined {
@@ -78,13 +123,12 @@ function check(method: string, url: string, status: number, headers: { contentTy
   const route = ROUTES.find((candidate) => candidate.pattern.test(path));
   const operation = route?.operations[method.toLowerCase()] ?? (method === 'HEAD' ? route?.operations.get : undefined);
   const what = `${method} ${url.slice(0, 120)} → ${status}`;
-  const documented = operation === undefined ? undocumentedOperation(route, status) : operation.responses[String(status)];
+  const documented = operation === undefined ? undocumentedOperation(route, method, status) : operation.responses[String(status)];
   if (documented === undefined) return `${what}: status not documented for ${route === undefined ? 'an unknown route' : `${method} ${route.template}`}`;
-  if (documented === METHOD_NOT_ALLOWED && route !== undefined && headers.allow !== documentedAllow(route)) {
-    return `${what}: Allow is ${headers.allow ?? 'missing'}, the document has ${documentedAllow(route)}`;
+  if ((documented === METHOD_NOT_ALLOWED || documented === OPTIONS_ANSWER) && route !== undefined && headers.allow !== documentedAllow(route, status)) {
+    return `${what}: Allow is ${headers.allow ?? 'missing'}, the document has ${documentedAllow(route, status)}`;
   }
-  const response = resolve(documented);
-  const schema = response.content?.['application/json']?.schema;
+  const schema = documented.content?.['application/json']?.schema;
   if (schema === undefined || method === 'HEAD' || body === undefined) return undefined;
   if (!headers.contentType?.startsWith('application/json')) return `${what}: documented as JSON, sent as ${headers.contentType ?? 'nothing'}`;
   let parsed: unknown;

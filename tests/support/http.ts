@@ -1,22 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { Readable } from 'node:stream';
+import { request, StreamingRequest as ClientStreamingRequest, type Reply } from '../../scripts/lib/client';
 import { harness } from './harness';
 
 /**
- * The suite's one HTTP client, on node:http so a test can do what fetch refuses: choose the
- * source address on the loopback network (throttling is per client address), send raw paths,
- * any method, any bytes. Tests that are about a particular client (fetch, curl) use it directly.
+ * The suite's requests, on the shared client (scripts/lib/client.ts), to the app under test by
+ * default. Tests that are about a particular client (fetch, curl) use it directly.
  */
 
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
+export interface ApiResponse extends Reply {
   /** Parsed JSON when the response says it is JSON, else undefined. */
   body: unknown;
-  text: string;
-  bytes: Buffer;
-  elapsedMs: number;
 }
 
 export interface RequestOptions {
@@ -31,14 +26,6 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-function toHeaders(raw: http.IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    for (const item of Array.isArray(value) ? value : [value ?? '']) headers.append(name, item);
-  }
-  return headers;
-}
-
 function requestHeaders(options: RequestOptions): Record<string, string> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['X-Token'] = options.token;
@@ -46,103 +33,56 @@ function requestHeaders(options: RequestOptions): Record<string, string> {
   return headers;
 }
 
-/** Reads a whole response; its body is parsed when it says it is JSON. */
-function readResponse(res: http.IncomingMessage, started: number): Promise<ApiResponse> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('error', reject);
-    res.on('end', () => {
-      const bytes = Buffer.concat(chunks);
-      const text = bytes.toString('utf8');
-      const isJson = res.headers['content-type']?.includes('application/json') ?? false;
-      let body: unknown;
-      try {
-        body = isJson && text !== '' ? (JSON.parse(text) as unknown) : undefined;
-      } catch {
-        // A stored file named *.json need not hold JSON; a test that expects JSON checks `body`.
-        body = undefined;
-      }
-      resolve({ status: res.statusCode ?? 0, headers: toHeaders(res.headers), body, text, bytes, elapsedMs: Date.now() - started });
-    });
-  });
+function toApiResponse(reply: Reply): ApiResponse {
+  const isJson = reply.headers.get('content-type')?.includes('application/json') ?? false;
+  let body: unknown;
+  try {
+    body = isJson && reply.text !== '' ? (JSON.parse(reply.text) as unknown) : undefined;
+  } catch {
+    // A stored file named *.json need not hold JSON; a test that expects JSON checks `body`.
+    body = undefined;
+  }
+  return { status: reply.status, headers: reply.headers, text: reply.text, bytes: reply.bytes, elapsedMs: reply.elapsedMs, body };
 }
 
+const urlOf = (path: string, options: RequestOptions): string => `${options.baseUrl ?? harness().baseUrl}${path}`;
+
 /** A request whose body the test writes itself: to stream it, to trickle it, or to abort midway. */
-export class StreamingRequest {
-  private readonly request: http.ClientRequest;
-  readonly response: Promise<ApiResponse>;
+export class StreamingRequest extends ClientStreamingRequest {
+  private readonly answer: Promise<ApiResponse>;
 
   constructor(method: string, path: string, options: RequestOptions & { agent?: http.Agent } = {}) {
-    const started = Date.now();
-    const { port } = new URL(options.baseUrl ?? harness().baseUrl);
-    this.request = http.request({
-      host: '127.0.0.1',
-      port: Number(port),
-      method,
-      path,
-      headers: requestHeaders(options),
-      localAddress: options.localAddress,
-      agent: options.agent ?? false,
-    });
-    this.response = new Promise((resolve, reject) => {
-      this.request.on('error', reject);
-      this.request.on('response', (res) => resolve(readResponse(res, started)));
-    });
+    super(method, urlOf(path, options), { headers: requestHeaders(options), localAddress: options.localAddress, agent: options.agent });
+    this.answer = this.reply.then(toApiResponse);
     // A test that stops early must not leave an unhandled rejection behind.
-    this.response.catch(() => undefined);
+    this.answer.catch(() => undefined);
   }
 
-  get destroyed(): boolean {
-    return this.request.destroyed;
+  override get response(): Promise<ApiResponse> {
+    return this.answer;
   }
 
-  /** Resolves once the chunk is handed to the socket; a connection cut by a crash never drains, so its close ends the wait too. */
-  async write(chunk: Buffer): Promise<void> {
-    if (this.request.destroyed) return;
-    if (this.request.write(chunk)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.request.off('drain', done).off('close', done);
-        resolve();
-      };
-      this.request.on('drain', done).on('close', done);
-    });
+  override pipeFrom(source: Readable): Promise<ApiResponse> {
+    void super.pipeFrom(source);
+    return this.answer;
   }
 
-  /** Sends the rest of `source` and ends the request. */
-  async pipeFrom(source: Readable): Promise<ApiResponse> {
-    source.pipe(this.request);
-    return this.response;
-  }
-
-  end(chunk?: Buffer): Promise<ApiResponse> {
-    this.request.end(chunk);
-    return this.response;
-  }
-
-  abort(): void {
-    this.request.destroy();
+  override end(chunk?: Buffer): Promise<ApiResponse> {
+    void super.end(chunk);
+    return this.answer;
   }
 }
 
 /** One HTTP request to the app under test, with the response read whole. */
 export async function api(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
-  const request = new StreamingRequest(method, path, options);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      request.abort();
-      reject(new Error(`${method} ${path} got no answer within ${options.timeoutMs ?? 30_000} ms`));
-    }, options.timeoutMs ?? 30_000);
+  const { json, body, localAddress, timeoutMs = 30_000 } = options;
+  const reply = await request(method, urlOf(path, options), {
+    headers: requestHeaders(options),
+    body: json !== undefined ? JSON.stringify(json) : body,
+    localAddress,
+    timeoutMs,
   });
-  try {
-    const { body, json } = options;
-    if (body instanceof Readable) return await Promise.race([request.pipeFrom(body), timeout]);
-    return await Promise.race([request.end(json !== undefined ? Buffer.from(JSON.stringify(json)) : body === undefined ? undefined : Buffer.from(body)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return toApiResponse(reply);
 }
 
 /** A random address in 127.0.0.0/8 other than 127.0.0.1, so each test has a client address of its own. */

@@ -6,8 +6,8 @@ import type Queue from 'bull';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { dbClient, type FileDoc } from '../../utils/db';
-import { thumbnailKey, type ThumbnailWidth } from '../../utils/files/byteStore';
-import { blobOf, byteStore, type Blob } from '../../utils/files/storage';
+import { thumbnailKey, type ThumbnailWidth } from '../../utils/storage/byteStore';
+import { blobOf, byteStore, type Blob } from '../../utils/storage/stores';
 import { harness } from './harness';
 
 /** What the service stored, looked at directly: documents, the folder of bytes, the queues. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { HttpError } from '../../utils/errors';
-import { Base64Stream } from '../../utils/files/base64Stream';
+import { Base64Stream } from '../../utils/files/upload/base64Stream';
 import { parseFileChanges, parseIsPublic, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../../utils/files/input';
 import { parseSignUp } from '../../utils/users/input';
 

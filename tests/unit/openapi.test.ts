@@ -2,9 +2,19 @@ import { validate } from '@readme/openapi-parser';
 import { expect } from 'chai';
 import { createRouter } from '../../routes';
 import { openApiDocument } from '../../routes/openapi';
+import { MESSAGES } from '../../utils/errors';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
+}
+
+/** The messages of every `{"error": …}` schema under `node`: an enum, or enums in an anyOf. */
+function errorMessages(node: unknown, into: Set<string>): Set<string> {
+  if (typeof node !== 'object' || node === null) return into;
+  const error = (node as { properties?: { error?: { enum?: string[]; anyOf?: { enum?: string[] }[] } } }).properties?.error;
+  if (error !== undefined) for (const option of [error, ...(error.anyOf ?? [])]) for (const message of option.enum ?? []) into.add(message);
+  for (const child of Object.values(node)) errorMessages(child, into);
+  return into;
 }
 
 describe('the OpenAPI document', () => {
@@ -34,5 +44,24 @@ describe('the OpenAPI document', () => {
     const positions = order.map((message) => text.indexOf(`"${message}"`));
     expect(positions.every((position) => position >= 0), text).to.equal(true);
     expect([...positions].sort((a, b) => a - b)).to.deep.equal(positions);
+  });
+
+  it('names each operation for a generated client, files it under a declared tag, and lists no OPTIONS twin or web app route', () => {
+    const { paths, tags } = openApiDocument() as { paths: Record<string, Record<string, { operationId?: string; tags?: string[] }>>; tags: { name: string }[] };
+    const declared = tags.map((tag) => tag.name);
+    const operations = Object.values(paths).flatMap((item) => Object.entries(item));
+    expect(operations.map(([method]) => method)).not.to.include('options');
+    expect(Object.keys(paths).filter((path) => !/^\/(status|health|stats|users|connect|disconnect|files)\b/.test(path))).to.deep.equal([]);
+    const ids = operations.map(([, operation]) => operation.operationId);
+    for (const id of ids) expect(id).to.match(/^[a-z][A-Za-z]+$/);
+    expect(new Set(ids).size).to.equal(ids.length);
+    for (const [, operation] of operations) expect(operation.tags?.length === 1 && declared.includes(operation.tags[0] ?? ''), operation.operationId).to.equal(true);
+  });
+
+  it('lists no error message that is not in the catalogue the server throws from', () => {
+    const listed = errorMessages(openApiDocument(), new Set());
+    expect(listed.size).to.be.greaterThan(25);
+    const catalogue: readonly string[] = Object.values(MESSAGES);
+    expect([...listed].filter((message) => !catalogue.includes(message))).to.deep.equal([]);
   });
 });

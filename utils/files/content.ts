@@ -1,8 +1,8 @@
 import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
-import { badRequest, notFound } from '../errors';
-import { thumbnailKey, type ThumbnailWidth } from './byteStore';
-import { blobOf, type Blob } from './storage';
+import { badRequest, MESSAGES, notFound } from '../errors';
+import { thumbnailKey, type ThumbnailWidth } from '../storage/byteStore';
+import { blobOf, type Blob } from '../storage/stores';
 import { findFile } from './store';
 
 export interface ReadableContent {
@@ -32,7 +32,7 @@ export async function findReadableContent(
   const file = await findFile(id);
   if (file === null) throw notFound();
   if (file.isPublic !== true && (await viewing)?.equals(file.userId) !== true) throw notFound();
-  if (file.type === 'folder') throw badRequest("A folder doesn't have content");
+  if (file.type === 'folder') throw badRequest(MESSAGES.folderHasNoContent);
   const blob = blobOf(file);
   if (blob === undefined) throw notFound();
   return width === undefined ? { file, blob } : { file, blob: { store: blob.store, key: thumbnailKey(blob.key, width) }, width };

@@ -1,9 +1,9 @@
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
-import { badRequest, type HttpError } from '../errors';
+import { badRequest, type HttpError, MESSAGES } from '../errors';
 import { fieldsOf, validate } from '../validate';
-import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from './byteStore';
+import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../storage/byteStore';
 
 /**
  * Raw request values (JSON bodies, multipart fields, query strings) turned into typed ones.
@@ -22,13 +22,13 @@ export type ParentRef = { kind: 'root' } | { kind: 'folder'; id: ObjectId } | { 
 export type Deferred<T> = { ok: true; value: T } | { ok: false; error: HttpError };
 
 export const FileName = z
-  .string({ error: 'Missing name' })
-  .min(1, { error: 'Missing name' })
+  .string({ error: MESSAGES.missingName })
+  .min(1, { error: MESSAGES.missingName })
   // Control characters (NUL included) break headers and terminals; longer names break file systems.
-  .refine((name) => Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES && !/\p{Cc}/u.test(name), { error: 'Invalid name' })
+  .refine((name) => Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES && !/\p{Cc}/u.test(name), { error: MESSAGES.invalidName })
   .meta({ description: `1 to ${MAX_NAME_BYTES} UTF-8 bytes, no control characters` });
 
-export const FileTypeInput = z.enum(FILE_TYPES, { error: 'Missing type' });
+export const FileTypeInput = z.enum(FILE_TYPES, { error: MESSAGES.missingType });
 
 export const ParentIdInput = z
   .union([z.literal(0), z.string(), z.null()])
@@ -53,13 +53,27 @@ export const UploadMultipart = UploadQuery.extend({
   file: z.string().meta({ format: 'binary', description: 'One file part; its filename is the name when no name field is sent' }).optional(),
 });
 
+/**
+ * `GET /files`: the folder and the page, as a query carries them. Read leniently, as the original
+ * API is (parseListFilesQuery): a value no client could mean falls back as described, never a 400.
+ */
+export const ListFilesQuery = z.object({
+  parentId: z.string().optional().meta({ description: 'A folder id, or 0 for the root (the default); anything else lists nothing' }),
+  page: z.string().optional().meta({ description: 'From 0 (the default); anything that is not an integer ≥ 0 is page 0' }),
+});
+
+/** `GET /files/:id`: any other value of `fields` is ignored. */
+export const ShowFileQuery = z.object({
+  fields: z.enum(['all']).optional().meta({ description: 'all: also size, sha256 and createdAt' }),
+});
+
 export const FileChangesBody = z.strictObject({
   name: z.string().optional(),
   parentId: ParentIdInput.optional(),
   isPublic: IsPublicInput.optional(),
 });
 
-export const ThumbnailSize = z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]], { error: 'Invalid size' });
+export const ThumbnailSize = z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]], { error: MESSAGES.invalidSize });
 
 export interface UploadMetadata {
   name: string;
@@ -94,7 +108,7 @@ function isTrue(flag: z.output<typeof IsPublicInput>): boolean {
 export function parseIsPublic(value: unknown): Deferred<boolean> {
   if (value === undefined || value === null) return { ok: true, value: false };
   const flag = IsPublicInput.safeParse(value);
-  return flag.success ? { ok: true, value: isTrue(flag.data) } : { ok: false, error: badRequest('Invalid isPublic') };
+  return flag.success ? { ok: true, value: isTrue(flag.data) } : { ok: false, error: badRequest(MESSAGES.invalidIsPublic) };
 }
 
 /**
@@ -103,7 +117,7 @@ export function parseIsPublic(value: unknown): Deferred<boolean> {
  */
 export function parseUploadMetadata(fields: Record<string, unknown>, hasContent: boolean): UploadMetadata {
   const { name, type } = validate(UploadFields, fields);
-  if (type !== 'folder' && !hasContent) throw badRequest('Missing data');
+  if (type !== 'folder' && !hasContent) throw badRequest(MESSAGES.missingData);
   return { name, type, parent: parseParentRef(fields.parentId), isPublic: parseIsPublic(fields.isPublic) };
 }
 
@@ -112,6 +126,14 @@ export function parsePage(value: unknown): number {
   if (typeof value !== 'string' || !/^\d+$/.test(value)) return 0;
   const page = Number(value);
   return Number.isSafeInteger(page * PAGE_SIZE) ? page : 0;
+}
+
+export function parseListFilesQuery(query: Record<string, unknown>): { parent: ParentRef; page: number } {
+  return { parent: parseParentRef(query.parentId), page: parsePage(query.page) };
+}
+
+export function wantsAllFields(query: Record<string, unknown>): boolean {
+  return ShowFileQuery.safeParse(query).data?.fields === 'all';
 }
 
 export function parseThumbnailWidth(value: unknown): ThumbnailWidth | undefined {
@@ -124,7 +146,7 @@ export function parseThumbnailWidth(value: unknown): ThumbnailWidth | undefined 
  * name's own rules, as on upload.
  */
 export function parseFileChanges(body: unknown): FileChanges {
-  if (body !== undefined && fieldsOf(body) !== body) throw badRequest('Expected a JSON object');
+  if (body !== undefined && fieldsOf(body) !== body) throw badRequest(MESSAGES.expectedObject);
   const result = FileChangesBody.safeParse(body ?? {});
   if (!result.success) {
     const unknown = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));

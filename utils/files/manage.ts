@@ -1,9 +1,10 @@
 import type { ObjectId } from 'mongodb';
+import { mapLimit } from '../concurrency';
 import type { BlobLocation, FileDoc } from '../db';
-import { badRequest, notFound } from '../errors';
-import { blobOf, removeBlob } from './storage';
+import { badRequest, MESSAGES, notFound } from '../errors';
+import { blobOf, removeBlob } from '../storage/stores';
 import type { FileChanges, ParentRef } from './input';
-import { chunks, deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
+import { deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
 import { isWithin, markSubtreeForDeletion, resolveParent } from './tree';
 import { withTreeLock } from './treeLock';
 
@@ -28,7 +29,7 @@ export async function setPublic(owner: ObjectId, id: ObjectId | null, isPublic: 
 async function moveTarget(owner: ObjectId, file: FileDoc, parent: ParentRef): Promise<ObjectId | typeof ROOT> {
   const parentId = await resolveParent(owner, parent);
   if (parentId !== ROOT && file.type === 'folder' && (await isWithin(owner, parentId, file._id))) {
-    throw badRequest('Cannot move a folder into itself');
+    throw badRequest(MESSAGES.folderIntoItself);
   }
   return parentId;
 }
@@ -60,7 +61,7 @@ const PARALLEL_DELETES = 32;
 
 async function removeBlobsOf(entries: readonly BlobLocation[]): Promise<void> {
   const blobs = entries.map(blobOf).filter((blob) => blob !== undefined);
-  for (const batch of chunks(blobs, PARALLEL_DELETES)) await Promise.all(batch.map(removeBlob));
+  await mapLimit(blobs, PARALLEL_DELETES, removeBlob);
 }
 
 /**

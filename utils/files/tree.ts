@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FileDoc, StoredParentId } from '../db';
-import { badRequest, type HttpError } from '../errors';
+import { badRequest, type HttpError, MESSAGES } from '../errors';
 import { PAGE_SIZE, parseObjectId, type ParentRef } from './input';
 import { chunks, findChildren, findOwnedFile, listChildren, ROOT, setDeleting, type TreeEntry } from './store';
 
@@ -9,14 +9,14 @@ export function parentObjectId(parentId: StoredParentId): ObjectId | null {
   return parentId instanceof ObjectId ? parentId : parseObjectId(parentId);
 }
 
-export const parentNotFound = (): HttpError => badRequest('Parent not found');
+export const parentNotFound = (): HttpError => badRequest(MESSAGES.parentNotFound);
 
 /** A folder of `owner`'s that a new or moved file may go into; the root is 0. A folder being deleted takes nothing more. */
 export async function resolveParent(owner: ObjectId, parent: ParentRef): Promise<ObjectId | typeof ROOT> {
   if (parent.kind === 'root') return ROOT;
   const folder = parent.kind === 'folder' ? await findOwnedFile(owner, parent.id) : null;
   if (folder === null || folder.deleting === true) throw parentNotFound();
-  if (folder.type !== 'folder') throw badRequest('Parent is not a folder');
+  if (folder.type !== 'folder') throw badRequest(MESSAGES.parentNotFolder);
   return folder._id;
 }
 

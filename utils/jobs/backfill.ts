@@ -1,5 +1,5 @@
-import { thumbnailKey, THUMBNAIL_WIDTHS } from '../files/byteStore';
-import { blobOf, type Blob } from '../files/storage';
+import { thumbnailKey, THUMBNAIL_WIDTHS } from '../storage/byteStore';
+import { blobOf, type Blob } from '../storage/stores';
 import { findImages } from '../files/store';
 import { queues } from '../queues';
 

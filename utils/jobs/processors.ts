@@ -1,7 +1,7 @@
 import { log } from '../log';
-import { MissingObjectError } from '../files/byteStore';
+import { MissingObjectError } from '../storage/byteStore';
 import { parseObjectId } from '../files/input';
-import { blobOf, removeBlob } from '../files/storage';
+import { blobOf, removeBlob } from '../storage/stores';
 import { fileExists, findOwnedFile } from '../files/store';
 import type { FileJobData, JobOutcome, UserJobData } from '../queues';
 import { findUserById } from '../users/store';

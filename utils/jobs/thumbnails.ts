@@ -2,8 +2,8 @@ import os from 'node:os';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { MissingObjectError, thumbnailKey, THUMBNAIL_WIDTHS } from '../files/byteStore';
-import type { Blob } from '../files/storage';
+import { MissingObjectError, thumbnailKey, THUMBNAIL_WIDTHS } from '../storage/byteStore';
+import type { Blob } from '../storage/stores';
 
 /** Formats sharp can both read and write, so a thumbnail keeps its original's format. */
 const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { UserDoc } from '../db';
 import { config } from '../config';
-import { badRequest } from '../errors';
+import { badRequest, MESSAGES } from '../errors';
 import { hashPassword } from '../auth/passwords';
 import { reserveSignup } from '../auth/throttle';
 import { queues } from '../queues';
@@ -24,7 +24,7 @@ export interface SignUp {
  * address's sign-up allowance is looked at, and only a created account uses it up.
  */
 export async function signUp({ email, password }: SignUp, address: string): Promise<PublicUser> {
-  const alreadyExist = () => badRequest('Already exist');
+  const alreadyExist = () => badRequest(MESSAGES.alreadyExist);
   // The unique index decides races; this read only spares the hashing work in the common case.
   if (await emailTaken(email)) throw alreadyExist();
   const slot = await reserveSignup(address);

@@ -2,25 +2,15 @@
  * The client of the Files Manager API. Every call goes to this origin (the CSP allows nothing
  * else) and carries the token in the X-Token header, never in the URL.
  */
+import type { components } from './generated/openapi.js';
 import { currentSession } from './session.js';
 
-export type FileType = 'folder' | 'file' | 'image';
+/** The API's shapes, generated from its OpenAPI document (npm run types). */
+export type FileDoc = components['schemas']['File'];
+export type User = components['schemas']['User'];
+export type FileType = FileDoc['type'];
 /** The root folder is 0 in the API, every other folder a hex id. */
-export type FolderId = string | 0;
-
-export interface FileDoc {
-  id: string;
-  userId: string;
-  name: string;
-  type: FileType;
-  isPublic: boolean;
-  parentId: FolderId;
-}
-
-export interface User {
-  id: string;
-  email: string;
-}
+export type FolderId = FileDoc['parentId'];
 
 /** The contract's page size: a shorter page is the last one. */
 export const PAGE_SIZE = 20;

@@ -1,15 +1,14 @@
-import { finished, PassThrough, type Readable } from 'node:stream';
 import { config } from '../config';
 import type { BlobLocation } from '../db';
-import { uploadAborted } from '../errors';
-import { allKeys, type ByteStore, type StoredBytes } from './byteStore';
+import { allKeys, type ByteStore } from './byteStore';
 import { LocalStore } from './localStore';
 import { S3Store } from './s3Store';
 
 /**
- * The byte stores and what every upload, download and delete does with them; nothing else
- * touches the bytes. New bytes go to the configured store (STORAGE); a document says which
- * store holds its own (a deployment moving to S3 serves its older files from the disk until
+ * The byte stores in use, and where a document's bytes are: uploads stage theirs through
+ * utils/files/upload/stagedBytes.ts, and downloads, deletes, the worker and upkeep find them
+ * here. New bytes go to the configured store (STORAGE); a document says which store holds its
+ * own (a deployment moving to S3 serves its older files from the disk until
  * `npm run storage:migrate` has copied them).
  */
 
@@ -71,36 +70,6 @@ export function blobOf(file: BlobLocation): Blob | undefined {
 /** The document fields that record where `blob` lives. */
 export function blobFields(blob: Blob): BlobLocation {
   return blob.store instanceof LocalStore ? { localPath: blob.store.localPath(blob.key) } : { storage: 's3', objectKey: blob.key };
-}
-
-/** Bytes written under a new key, not yet claimed by any document. */
-export interface StagedBytes extends Blob, StoredBytes {}
-
-/**
- * Writes a client's body under a new key of the configured store. `source` is piped, never
- * destroyed: destroying a request closes its socket before the error response can be sent. A
- * client that goes away fails the write, and when the write fails the rest of `source` is read
- * and dropped.
- */
-export async function storeUpload(source: Readable, maxBytes: number): Promise<StagedBytes> {
-  const store = byteStore();
-  const key = store.newKey();
-  const input = new PassThrough();
-  // Its failure reaches the caller through the write; once the write is over, nothing listens.
-  input.on('error', () => undefined);
-  const stopWatching = finished(source, (error) => {
-    if (error) input.destroy(uploadAborted());
-  });
-  source.pipe(input);
-  try {
-    return { store, key, ...(await store.write(key, input, { maxBytes })) };
-  } catch (error) {
-    source.unpipe(input);
-    source.resume();
-    throw error;
-  } finally {
-    stopWatching();
-  }
 }
 
 /** Removes an object and its thumbnails; missing ones are fine. */

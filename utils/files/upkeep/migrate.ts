@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { thumbnailKey, THUMBNAIL_WIDTHS, type ByteStore } from './byteStore';
-import { blobFields, blobOf, localStore, s3Store, type Blob } from './storage';
-import { findOnLocalDisk, switchStorage } from './store';
+import { thumbnailKey, THUMBNAIL_WIDTHS, type ByteStore } from '../../storage/byteStore';
+import { blobFields, blobOf, localStore, s3Store, type Blob } from '../../storage/stores';
+import { findOnLocalDisk, switchStorage } from '../store';
 
 export interface MigrationReport {
   /** Documents now in the bucket. */

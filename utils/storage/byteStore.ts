@@ -3,8 +3,8 @@ import { Transform, type Readable } from 'node:stream';
 import { payloadTooLarge } from '../errors';
 
 /**
- * The byte store's interface: one per kind of store (utils/files/localStore.ts, the local
- * disk; utils/files/s3Store.ts, an S3 bucket), chosen once at start by utils/files/storage.ts.
+ * The byte store's interface: one per kind of store (localStore.ts, the local disk; s3Store.ts,
+ * an S3 bucket), chosen once at start by stores.ts.
  * Thumbnails are stored beside their original under `<key>_<width>`.
  */
 
@@ -59,14 +59,14 @@ export interface ByteStore {
   pendingWrites(): Promise<string[]>;
   /** Where `key`'s bytes already are on this machine's disk, for readers that do best with a file (libvips); undefined elsewhere. */
   pathOnDisk(key: string): string | undefined;
-  /** Whether the store answered its last call or check; what `/status` reports. */
+  /** Whether the store answered its last call or check; what `/health` reports. */
   isAvailable(): boolean;
   /** Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * The object that says which deployment a folder or bucket prefix belongs to (utils/files/ownership.ts).
+ * The object that says which deployment a folder or bucket prefix belongs to (ownership.ts).
  * Dotted, so it can be no upload's key (those are uuids) and sorts apart in a listing.
  */
 export const STORE_MARKER_KEY = '.files-manager-store.json';

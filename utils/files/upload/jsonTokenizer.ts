@@ -1,23 +1,13 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { PassThrough, Writable, type Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { config } from '../config';
-import { badRequest, HttpError, payloadTooLarge, uploadAborted } from '../errors';
-import { Base64Stream } from './base64Stream';
-import { parseUploadMetadata } from './input';
-import { removeBlob, storeUpload, type StagedBytes } from './storage';
-import type { Upload } from './upload';
+import { badRequest, HttpError, MESSAGES, payloadTooLarge } from '../../errors';
 
 /**
- * `POST /files` with a JSON body, read as a stream: the base64 `data` string is decoded as it
- * arrives and written straight to the byte store, like a raw upload, so memory stays flat
- * whatever the file's size; every other member is small and parsed with JSON.parse. Members
- * may come in any order: bytes that arrive before the metadata are staged, and removed if a
- * check fails. The checks, their order and their messages are the ones of a parsed body.
+ * The members of an upload's JSON object, read chunk by chunk as they arrive, split anywhere:
+ * every member but `data` is small, kept, and judged by JSON.parse; `data`, the file itself,
+ * is unescaped and handed on piece by piece as UTF-8, never held whole. A body that is not an
+ * object is kept (up to a bound) only to tell "Invalid JSON" from an upload without fields.
  */
 
-const invalidJson = (): HttpError => badRequest('Invalid JSON');
-const invalidData = (): HttpError => badRequest('Invalid data');
+export const invalidJson = (): HttpError => badRequest(MESSAGES.invalidJson);
 
 /** Past this, a member other than `data` is not kept: no name, type, id or flag is that long. */
 const MEMBER_LIMIT = 64 * 1024;
@@ -25,13 +15,6 @@ const MEMBER_LIMIT = 64 * 1024;
 const OVERSIZED = 'x'.repeat(1024);
 /** A body that is not an object is no upload; it is kept only to tell "Invalid JSON" from "Missing name". */
 const NON_OBJECT_LIMIT = 1024 * 1024;
-
-/**
- * Room for a MiB between the request, the parser and the byte store: with the default 16 KiB
- * every chunk paused the request until the store had taken its bytes, and the upload went at
- * the pace of those pauses.
- */
-const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -43,6 +26,14 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\',
 
 type Expect = 'body' | 'key' | 'keyOrEnd' | 'colon' | 'value' | 'commaOrEnd' | 'end';
 
+/** Where the `data` member goes. */
+export interface DataSink {
+  /** A `data` member begins, of any kind: it replaces any before it, as JSON.parse keeps the last. */
+  begin(isString: boolean): Promise<void>;
+  /** The next piece of a `data` string's content, as the UTF-8 of the text JSON.parse would give. */
+  write(bytes: Buffer): Promise<void>;
+}
+
 /** A JSON value read byte by byte only to find where it ends; JSON.parse judges it. */
 class ValueScanner {
   private readonly parts: Buffer[] = [];
@@ -51,7 +42,7 @@ class ValueScanner {
   private inString = false;
   private escaped = false;
   private started = false;
-  oversized = false;
+  private oversized = false;
 
   /**
    * Feeds bytes from `start`; returns the index just past the value (a primitive ends before
@@ -83,6 +74,11 @@ class ValueScanner {
     return end;
   }
 
+  /** Keeps the rest of the chunk whatever it holds: a body that is not an object is judged whole, trailing bytes included. */
+  keepAll(chunk: Buffer, start: number, keepLimit: number): void {
+    this.keep(chunk.subarray(start), keepLimit);
+  }
+
   private keep(part: Buffer, limit: number): void {
     this.kept += part.length;
     if (this.kept > limit) this.oversized = true;
@@ -100,21 +96,14 @@ class ValueScanner {
   }
 }
 
-/** The `data` string, unescaped and decoded as it streams into the byte store. */
-class DataStream {
-  readonly base64 = new Base64Stream();
-  readonly decoded = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
-  readonly staged: Promise<StagedBytes>;
+/** The content of a JSON string, unescaped as it streams; a surrogate pair may come as two escapes, in two chunks. */
+class StringUnescaper {
   /** An unfinished escape: `\` and what followed so far. */
   private escape = '';
-  failed: unknown;
+  /** A high surrogate from a `\u` escape, waiting to see whether a low one follows. */
+  private highSurrogate = '';
 
-  constructor() {
-    this.staged = storeUpload(this.decoded, config().uploadMaxBytes);
-    this.staged.catch((error: unknown) => {
-      this.failed = error;
-    });
-  }
+  constructor(private readonly sink: DataSink) {}
 
   /** Consumes string content from `start`; returns the index past the closing quote, or -1. */
   async consume(chunk: Buffer, start: number): Promise<number> {
@@ -126,104 +115,81 @@ class DataStream {
       if (this.escape !== '') {
         this.escape += String.fromCharCode(chunk[index] as number);
         index += 1;
-        this.finishEscape();
+        await this.finishEscape();
         continue;
       }
       if (quote >= 0 && quote < index) quote = chunk.indexOf(QUOTE, index);
       if (backslash >= 0 && backslash < index) backslash = chunk.indexOf(BACKSLASH, index);
       const stop = Math.min(quote < 0 ? chunk.length : quote, backslash < 0 ? chunk.length : backslash);
-      const text = chunk.toString('latin1', index, stop);
-      const bytes = this.base64.write(text);
-      // A raw control character cannot stand in a JSON string; plain base64 holds none.
-      if (!this.base64.plain && CONTROL_CHARACTER.test(text)) throw invalidJson();
-      await this.push(bytes);
+      if (stop > index) {
+        const raw = chunk.subarray(index, stop);
+        if (CONTROL_CHARACTER.test(raw.toString('latin1'))) throw invalidJson();
+        await this.flushSurrogate();
+        await this.sink.write(raw);
+      }
       if (stop === chunk.length) return -1;
-      if (stop === quote) return quote + 1;
+      if (stop === quote) {
+        await this.flushSurrogate();
+        return quote + 1;
+      }
       this.escape = '\\';
       index = stop + 1;
     }
     return -1;
   }
 
-  private finishEscape(): void {
+  private async finishEscape(): Promise<void> {
     const [, kind = ''] = this.escape;
-    if (kind === 'u') {
-      if (this.escape.length < 6) return;
-      const code = /^\\u([0-9a-fA-F]{4})$/.exec(this.escape)?.[1];
-      if (code === undefined) throw invalidJson();
-      void this.push(this.base64.write(String.fromCharCode(parseInt(code, 16))));
-    } else {
-      const plain = SIMPLE_ESCAPES[kind];
-      if (plain === undefined) throw invalidJson();
-      void this.push(this.base64.write(plain));
-    }
+    if (kind === 'u' && this.escape.length < 6) return;
+    const text = kind === 'u' ? /^\\u([0-9a-fA-F]{4})$/.exec(this.escape)?.[1] : SIMPLE_ESCAPES[kind];
+    if (text === undefined) throw invalidJson();
     this.escape = '';
-  }
-
-  private async push(bytes: Buffer | undefined): Promise<void> {
-    if (bytes === undefined || this.failed !== undefined) return;
-    if (this.decoded.write(bytes)) return;
-    // Back-pressure from the byte store; a write that failed closes the stream instead.
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.decoded.off('drain', done).off('close', done);
-        resolve();
-      };
-      this.decoded.on('drain', done).on('close', done);
-    });
-  }
-
-  /** Ends the bytes; resolves to the staged bytes, or undefined when the base64 was invalid. */
-  async finish(): Promise<StagedBytes | undefined> {
-    const last = this.base64.end();
-    if (last === undefined) {
-      this.decoded.destroy(invalidData());
-      await this.discard();
-      return undefined;
+    if (kind !== 'u') {
+      await this.flushSurrogate();
+      await this.sink.write(Buffer.from(text, 'utf8'));
+      return;
     }
-    this.decoded.end(last);
-    return this.staged;
+    const unit = parseInt(text, 16);
+    if (unit >= 0xdc00 && unit <= 0xdfff && this.highSurrogate !== '') {
+      const pair = this.highSurrogate + String.fromCharCode(unit);
+      this.highSurrogate = '';
+      await this.sink.write(Buffer.from(pair, 'utf8'));
+      return;
+    }
+    await this.flushSurrogate();
+    if (unit >= 0xd800 && unit <= 0xdbff) this.highSurrogate = String.fromCharCode(unit);
+    else await this.sink.write(Buffer.from(String.fromCharCode(unit), 'utf8'));
   }
 
-  /** Stops the write and removes whatever it stored. */
-  async discard(): Promise<void> {
-    if (!this.decoded.writableEnded) this.decoded.destroy(invalidData());
-    const bytes = await this.staged.catch(() => undefined);
-    if (bytes !== undefined) await removeBlob(bytes);
+  /** A high surrogate with no low one after it stands alone, as U+FFFD in UTF-8 (as Buffer.from has it). */
+  private async flushSurrogate(): Promise<void> {
+    if (this.highSurrogate === '') return;
+    const lone = this.highSurrogate;
+    this.highSurrogate = '';
+    await this.sink.write(Buffer.from(lone, 'utf8'));
   }
 }
 
-/** Undoes a Content-Encoding, as express.json does; anything else is 415. */
-function decodedBody(body: Readable, headers: IncomingHttpHeaders): Readable {
-  const encoding = (headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding === 'identity') return body;
-  const decoder = encoding === 'gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
-  if (decoder === undefined) throw new HttpError(415, 'Unsupported media type');
-  body.pipe(decoder);
-  body.once('error', (error) => decoder.destroy(error));
-  return decoder;
-}
-
-/**
- * The members of an upload's JSON object, read chunk by chunk: what is being read now (a key,
- * a value, the `data` string, or a body that is not an object) and what comes next.
- */
-class UploadReader {
+/** Reads an upload's JSON body: what is being read now (a key, a value, the `data` string, or a body that is not an object) and what comes next. */
+export class UploadJsonTokenizer {
   // No prototype: a member named __proto__ must stay a plain field.
   readonly fields = Object.create(null) as Record<string, unknown>;
-  /** The last `data` string (JSON.parse keeps the last of a repeated member). */
-  data: DataStream | undefined;
   /** `data` when it is not a string: judged with the other checks. */
   dataValue: unknown;
+  /** Whether the last `data` member was a string, whose content went to the sink. */
+  dataIsString = false;
   private expect: Expect = 'body';
   private currentKey = '';
   private key: ValueScanner | undefined;
   private value: ValueScanner | undefined;
-  private inData = false;
+  private dataString: StringUnescaper | undefined;
   private other: ValueScanner | undefined;
   private received = 0;
 
-  constructor(private readonly bodyLimit: number) {}
+  constructor(
+    private readonly bodyLimit: number,
+    private readonly sink: DataSink,
+  ) {}
 
   async read(chunk: Buffer): Promise<void> {
     this.received += chunk.length;
@@ -231,8 +197,7 @@ class UploadReader {
     let index = 0;
     while (index < chunk.length) {
       if (this.other !== undefined) {
-        // Judged whole at the end, trailing bytes included.
-        this.other.scan(chunk, index, NON_OBJECT_LIMIT);
+        this.other.keepAll(chunk, index, NON_OBJECT_LIMIT);
         return;
       }
       const end = await this.continueMember(chunk, index);
@@ -244,9 +209,9 @@ class UploadReader {
 
   /** Reads on in the member under way; undefined when none is. */
   private async continueMember(chunk: Buffer, index: number): Promise<number | undefined> {
-    if (this.inData && this.data !== undefined) {
-      const end = await this.data.consume(chunk, index);
-      if (end >= 0) [this.inData, this.expect] = [false, 'commaOrEnd'];
+    if (this.dataString !== undefined) {
+      const end = await this.dataString.consume(chunk, index);
+      if (end >= 0) [this.dataString, this.expect] = [undefined, 'commaOrEnd'];
       return end;
     }
     if (this.key !== undefined) {
@@ -293,11 +258,10 @@ class UploadReader {
         return index + 1;
       case 'value':
         if (this.currentKey === 'data') {
-          // A repeated `data` replaces the first, as JSON.parse would have it.
-          await this.data?.discard();
-          [this.data, this.dataValue] = [undefined, undefined];
-          if (byte === QUOTE) {
-            [this.data, this.inData] = [new DataStream(), true];
+          [this.dataValue, this.dataIsString] = [undefined, byte === QUOTE];
+          await this.sink.begin(this.dataIsString);
+          if (this.dataIsString) {
+            this.dataString = new StringUnescaper(this.sink);
             return index + 1;
           }
         }
@@ -323,54 +287,6 @@ class UploadReader {
   }
 
   get hasData(): boolean {
-    return this.data !== undefined || (this.dataValue !== undefined && this.dataValue !== null);
-  }
-}
-
-/**
- * Base64 grows data by 4/3; the rest of an upload's JSON (name, type, parentId, isPublic) fits
- * in the margin. The decoded size is held to UPLOAD_MAX_BYTES itself by the byte store.
- */
-export function jsonUploadLimit(uploadMaxBytes: number): number {
-  return Math.ceil(uploadMaxBytes / 3) * 4 + 64 * 1024;
-}
-
-/** Reads the upload's JSON body; see the module's comment. */
-export async function parseJsonUpload(body: Readable, headers: IncomingHttpHeaders): Promise<Upload> {
-  const bodyLimit = jsonUploadLimit(config().uploadMaxBytes);
-  const charset = /charset=([^;\s]+)/i.exec(headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new HttpError(415, 'Unsupported media type');
-  if (Number(headers['content-length'] ?? 0) > bodyLimit) throw payloadTooLarge();
-
-  const upload = new UploadReader(bodyLimit);
-  const reader = new Writable({
-    highWaterMark: STREAM_BUFFER_BYTES,
-    write(chunk: Buffer, _encoding, callback) {
-      upload.read(chunk).then(() => callback(), callback);
-    },
-  });
-  try {
-    const input = decodedBody(body, headers);
-    // Piped, never destroyed: the request's socket must stay open for the answer.
-    await new Promise<void>((resolve, reject) => {
-      reader.once('finish', resolve).once('error', reject);
-      input.once('error', () => reject(invalidJson()));
-      body.once('aborted', () => reject(uploadAborted()));
-      input.pipe(reader);
-    });
-    upload.checkComplete();
-    const metadata = parseUploadMetadata(upload.fields, upload.hasData);
-    if (metadata.type === 'folder') {
-      await upload.data?.discard();
-      return { ...metadata, content: { kind: 'none' } };
-    }
-    const bytes = await upload.data?.finish();
-    if (bytes === undefined) throw invalidData();
-    return { ...metadata, content: { kind: 'staged', bytes } };
-  } catch (error) {
-    body.unpipe();
-    body.resume();
-    await upload.data?.discard();
-    throw error;
+    return this.dataIsString || (this.dataValue !== undefined && this.dataValue !== null);
   }
 }

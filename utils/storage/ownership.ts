@@ -6,7 +6,7 @@ import { config } from '../config';
 import { dbClient } from '../db';
 import { StartupError } from '../lifecycle';
 import { MissingObjectError, STORE_MARKER_KEY, type ByteStore } from './byteStore';
-import { storesInUse } from './storage';
+import { storesInUse } from './stores';
 
 /**
  * A store knows whose it is. Two deployments pointed at one folder or bucket prefix by mistake

@@ -1,0 +1,138 @@
+import type { ObjectId } from 'mongodb';
+import { mapLimit } from '../../concurrency';
+import type { FileDoc } from '../../db';
+import { blobOf, type Blob } from '../../storage/stores';
+import { findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from '../store';
+import { withTreeLock } from '../treeLock';
+import { classify, VerdictCache } from './classify';
+import { finding, note, type Finding } from './findings';
+import { referencedKeys, referenceOf, sweepStores, UNREFERENCED_MIN_AGE_MS } from './sweep';
+
+/**
+ * `npm run fsck`: reads the whole store and reports what breaks the tree or its bytes, and
+ * with `repair` mends what can be mended without deleting anybody's data. It streams: the
+ * documents in batches, the stored objects one by one, with a bounded cache of verdicts and
+ * a Bloom filter of referenced keys, so its memory stays flat whatever the store's size.
+ * It is safe while the service serves: each repair re-checks under the owner's tree lock.
+ */
+
+export const LOST_AND_FOUND = 'lost+found';
+const PARALLEL_STATS = 32;
+
+export interface FsckReport {
+  documents: number;
+  objects: number;
+  /** Documents whose parent is missing, is not a folder, or belongs to someone else. */
+  orphans: Finding;
+  /** Folders that are, through their parents, their own ancestor. */
+  cycles: Finding;
+  /** Documents below an orphan or a cycle: unreachable until those are mended. */
+  unreachable: Finding;
+  missingBytes: Finding;
+  /** Older than UNREFERENCED_MIN_AGE_MS; younger ones are left alone and only counted. */
+  unreferencedBytes: Finding;
+  youngUnreferencedBytes: number;
+  /** Folders a delete marked and never finished (a crash mid-delete); not damage: the tree is whole. */
+  interruptedDeletes: Finding;
+  repaired: { movedToLostAndFound: number; restoredFolders: number; removedBytes: number };
+}
+
+export interface FsckOptions {
+  repair?: boolean;
+  /** Called every `progressEvery` documents and objects. */
+  onProgress?: (message: string) => void;
+  progressEvery?: number;
+  /** Objects younger than this are not garbage yet; tests shorten it. */
+  unreferencedMinAgeMs?: number;
+  /** Only this user's documents; then no stored object is judged unreferenced. */
+  owner?: ObjectId;
+}
+
+export function hasDamage(report: FsckReport): boolean {
+  return report.orphans.count + report.cycles.count + report.unreachable.count + report.missingBytes.count + report.unreferencedBytes.count > 0;
+}
+
+async function lostAndFound(owner: ObjectId): Promise<ObjectId> {
+  const existing = await findLostAndFound(owner, LOST_AND_FOUND);
+  if (existing !== null) return existing._id;
+  return (await insertFile({ userId: owner, name: LOST_AND_FOUND, type: 'folder', isPublic: false, parentId: 0, createdAt: new Date() }))._id;
+}
+
+/** Moves a document that is still broken, under its owner's tree lock, into lost+found. */
+async function moveToLostAndFound(doc: ScannedFile, stillBroken: () => Promise<boolean>): Promise<boolean> {
+  return withTreeLock(doc.userId, async (lock) => {
+    if (!(await stillBroken())) return false;
+    const target = await lostAndFound(doc.userId);
+    await lock.assertHeld();
+    return updateFile(doc._id, { parentId: target });
+  });
+}
+
+export async function checkStore(options: FsckOptions = {}): Promise<FsckReport> {
+  const { repair = false, onProgress = () => undefined, progressEvery = 10_000, unreferencedMinAgeMs = UNREFERENCED_MIN_AGE_MS, owner } = options;
+  const report: FsckReport = {
+    documents: 0,
+    objects: 0,
+    orphans: finding(),
+    cycles: finding(),
+    unreachable: finding(),
+    missingBytes: finding(),
+    unreferencedBytes: finding(),
+    youngUnreferencedBytes: 0,
+    interruptedDeletes: finding(),
+    repaired: { movedToLostAndFound: 0, restoredFolders: 0, removedBytes: 0 },
+  };
+  const referenced = await referencedKeys();
+  // Bytes of other owners' documents are referenced too, so a scan of one owner cannot judge any.
+  const judgeBytes = owner === undefined;
+  const cache = new VerdictCache();
+
+  for await (const batch of scanFiles(owner)) {
+    const blobs = batch.map(blobOf);
+    const present = await statAll(blobs);
+    for (const [index, doc] of batch.entries()) {
+      report.documents += 1;
+      if (report.documents % progressEvery === 0) onProgress(`${report.documents} documents checked`);
+      const blob = blobs[index];
+      if (blob !== undefined) referenced.add(referenceOf(blob));
+      if (doc.type !== 'folder' && (blob === undefined || present[index] === false)) note(report.missingBytes, doc._id.toHexString());
+      if (doc.deleting === true) await findInterruptedDelete(doc, report, repair);
+
+      const verdict = cache.get(doc._id) ?? (await classify(doc, cache, findFile));
+      if (verdict === 'reachable') continue;
+      note(verdict === 'orphan' ? report.orphans : verdict === 'cycle' ? report.cycles : report.unreachable, doc._id.toHexString());
+      // Mending an orphan, or one member of a cycle, makes everything below it reachable again.
+      if (repair && verdict !== 'below-damage' && (await moveToLostAndFound(doc, async () => (await classify(doc, new VerdictCache(), findFile)) === verdict))) {
+        report.repaired.movedToLostAndFound += 1;
+      }
+    }
+  }
+
+  if (!judgeBytes) return report;
+  const swept = await sweepStores(referenced, { remove: repair, unreferencedMinAgeMs, onProgress, progressEvery });
+  report.objects = swept.objects;
+  report.unreferencedBytes = swept.unreferenced;
+  report.youngUnreferencedBytes = swept.young;
+  report.repaired.removedBytes = swept.removed;
+  return report;
+}
+
+/** Stats every object at a bounded concurrency; true when it is there, false when not, undefined for none. */
+async function statAll(blobs: readonly (Blob | undefined)[]): Promise<(boolean | undefined)[]> {
+  return mapLimit(blobs, PARALLEL_STATS, async (blob) => (blob === undefined ? undefined : (await blob.store.stat(blob.key)) !== null));
+}
+
+/**
+ * A live delete holds its owner's tree lock until it is done, so a mark seen under the lock
+ * was left by a delete that died. Repair gives the folder back rather than finishing the
+ * delete: nothing of the user's is removed without the user asking again.
+ */
+async function findInterruptedDelete(doc: Pick<FileDoc, '_id' | 'userId'>, report: FsckReport, repair: boolean): Promise<void> {
+  note(report.interruptedDeletes, doc._id.toHexString());
+  if (!repair) return;
+  await withTreeLock(doc.userId, async () => {
+    if ((await findFile(doc._id))?.deleting !== true) return;
+    await setDeleting([doc._id], false);
+    report.repaired.restoredFolders += 1;
+  });
+}

@@ -1,0 +1,59 @@
+import type { ObjectId } from 'mongodb';
+import type { FileDoc } from '../../db';
+import { queues } from '../../queues';
+import { blobFields } from '../../storage/stores';
+import type { UploadMetadata } from '../input';
+import { deleteFiles, insertFile, ROOT } from '../store';
+import { parentNotFound, resolveParent, stillAcceptsChildren } from '../tree';
+import { StagedBytes } from './stagedBytes';
+
+/**
+ * Reads one form of `POST /files` body (stageJsonUpload, stageMultipartUpload, stageRawUpload):
+ * returns its metadata, having written its content, if any, into `bytes`.
+ */
+export type StageUpload = (bytes: StagedBytes) => Promise<UploadMetadata>;
+
+interface Placement {
+  parentId: ObjectId | typeof ROOT;
+  isPublic: boolean;
+}
+
+/**
+ * Where the upload goes, judged in the contract's order: the parent, then isPublic. A reader
+ * calls it before it accepts any byte when the metadata comes first, so a wrong parent costs no
+ * write; createUpload calls it again in every case.
+ */
+export async function checkPlacement(owner: ObjectId, upload: UploadMetadata): Promise<Placement> {
+  const parentId = await resolveParent(owner, upload.parent);
+  if (!upload.isPublic.ok) throw upload.isPublic.error;
+  return { parentId, isPublic: upload.isPublic.value };
+}
+
+/**
+ * `POST /files`, however the body came: stages it, checks the parent, inserts the document over
+ * the staged bytes, checks the parent again (it may have begun its delete meanwhile) and, for an
+ * image, queues its thumbnails. Only then are the bytes the document's: on any failure before,
+ * they are removed, and a document already inserted under a deleted folder goes too.
+ */
+export async function createUpload(owner: ObjectId, stage: StageUpload): Promise<FileDoc> {
+  const bytes = new StagedBytes();
+  let file: FileDoc | undefined;
+  try {
+    const upload = await stage(bytes);
+    const { parentId, isPublic } = await checkPlacement(owner, upload);
+    const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
+    // A folder has no content: whatever was sent with it is never committed, so it is discarded below.
+    const stored = upload.type === 'folder' ? undefined : await bytes.stored();
+    file = await insertFile(stored === undefined ? document : { ...document, ...blobFields(stored), size: stored.size, sha256: stored.sha256 });
+    // The parent may have begun its delete while this upload ran: see markSubtreeForDeletion.
+    if (!(await stillAcceptsChildren(owner, parentId))) throw parentNotFound();
+    if (stored !== undefined) bytes.commit();
+  } catch (error) {
+    if (file !== undefined) await deleteFiles(owner, [file._id]);
+    throw error;
+  } finally {
+    await bytes.discard();
+  }
+  if (file.type === 'image') await queues.enqueueThumbnails(file._id.toHexString(), owner.toHexString());
+  return file;
+}
