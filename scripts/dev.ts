@@ -14,7 +14,7 @@ import { EXIT_CANNOT_START, runMain, StartupError, STOP_SIGNALS } from '../utils
 import { claimDevData, runningDevInstance, startDevStack, useS3, type DevClaim, type DevStack } from './lib/devServices';
 import { AppProcess, ROOT } from './lib/processes';
 import { sleep } from './lib/wait';
-import { buildWeb } from './lib/webBuild';
+import { buildWeb, buildWebIfStale } from './lib/webBuild';
 
 const ENTRIES = ['server', 'worker'] as const;
 /** Editors write a file in several steps; one restart covers them all. */
@@ -24,9 +24,9 @@ const CRASH_BACKOFF_MS = [500, 1000, 2000, 5000];
 const IGNORED = /^(node_modules|\.cache|\.git|dist|tests|bench|web)\b/;
 
 /** tsc has printed what is wrong; the API keeps running with the last good build. */
-function rebuildWeb(): void {
+function rebuildWeb(build: () => void = buildWeb): void {
   try {
-    buildWeb();
+    build();
   } catch {
     console.error('dev: the web app did not compile');
   }
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   };
 
   // So http://localhost:PORT/ serves the browser app; changes under web/src rebuild it.
-  rebuildWeb();
+  rebuildWeb(buildWebIfStale);
   const starting = services(s3, claimed);
   // A Ctrl-C while the services boot stops them once they are up.
   for (const signal of STOP_SIGNALS) process.on(signal, () => void stop());
