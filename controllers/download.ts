@@ -105,13 +105,18 @@ export async function sendContent(req: Request, res: Response, content: Readable
     res.end();
     return;
   }
+  const length = range === undefined ? representation.size : range.end - range.start + 1;
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+  });
   try {
     await pipeline(body, res);
   } catch (error) {
     // A client that goes away mid-download is routine: one line, no stack. One that closes as soon
-    // as it has every byte (curl does), before Node saw the response flushed, went nowhere at all.
+    // as it has every byte (curl does), before the source has even said it ended, went nowhere at all.
     if (res.destroyed) {
-      if (!res.writableEnded) log.info(`${req.method} ${req.path}: the client went away before the end of the body`);
+      if (sent < length) log.info(`${req.method} ${req.path}: the client went away after ${sent} of ${length} bytes`);
       return;
     }
     throw error;

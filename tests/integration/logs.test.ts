@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import Queue from 'bull';
 import { expect } from 'chai';
 import { sleep } from '../../scripts/lib/wait';
@@ -8,6 +10,8 @@ import { processFileJob } from '../../utils/jobs/processors';
 import { queues, type FileJobData } from '../../utils/queues';
 import { RedisClient } from '../../utils/redis';
 import { base64, captureOutput, createUser, harness, upload, uploadRaw, waitFor, type PublicFileBody } from '../support';
+
+const runFile = promisify(execFile);
 
 describe('what the service logs', () => {
   it('logs one line, and no stack trace, when a client goes away mid-download', async () => {
@@ -30,6 +34,21 @@ describe('what the service logs', () => {
     const relevant = lines.filter((line) => line.includes(`/files/${id}/data`) || /^\s+at /.test(line) || /Error/.test(line));
     expect(relevant).to.have.length(1);
     expect(relevant[0]).to.match(/client went away/);
+  });
+
+  it('logs nothing when curl closes the connection as soon as it has every byte of a download', async () => {
+    const user = await createUser();
+    const uploaded = await uploadRaw(user.token, { name: 'small.txt', type: 'file' }, Buffer.from('Hello Webstack!\n'));
+    const { id } = uploaded.body as PublicFileBody;
+    const lines = await captureOutput(async () => {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        // Asynchronously: the server answering it runs in this process.
+        const { stdout } = await runFile('curl', ['-sS', '-H', `X-Token: ${user.token}`, `${harness().baseUrl}/files/${id}/data`], { encoding: 'utf8' });
+        expect(stdout).to.equal('Hello Webstack!\n');
+      }
+      await sleep(300);
+    });
+    expect(lines.filter((line) => line.includes(`/files/${id}/data`))).to.deep.equal([]);
   });
 
   it('logs a lost Redis connection as one line with its reason, no stack trace, however many reconnects fail', async () => {
