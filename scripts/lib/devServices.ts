@@ -72,7 +72,8 @@ export function devServicesFile(env: Env = process.env): string {
   return path.join(devDir(env), 'dev-services.json');
 }
 
-function commandLine(pid: number): string | undefined {
+/** A process's command line, from /proc; undefined when it is gone or /proc is not there. */
+export function commandLine(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {

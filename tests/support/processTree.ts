@@ -1,6 +1,6 @@
 /** Whole process trees, for tests that start real npm scripts and check that nothing outlives them. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { commandLine } from '../../scripts/lib/devServices';
 import { ROOT } from '../../scripts/lib/processes';
 import { sleep, waitUntil } from '../../scripts/lib/wait';
 import { isProcessRunning } from '../../utils/lifecycle';
@@ -17,11 +17,7 @@ export function descendants(pid: number): number[] {
 }
 
 export function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
+  return commandLine(pid) ?? '';
 }
 
 /** A line of a stack trace, as Node prints them. */
