@@ -2,8 +2,9 @@ import { Router } from 'express';
 import AppController from '../controllers/AppController';
 import AuthController from '../controllers/AuthController';
 import FilesController from '../controllers/FilesController';
+import UploadsController from '../controllers/UploadsController';
 import UsersController from '../controllers/UsersController';
-import { jsonBody, requireUser } from './middleware';
+import { jsonBody, requireUser, tusResumable } from './middleware';
 
 /** Small bodies (sign-up, changes to a file) need no more than this. */
 const SMALL_JSON_LIMIT_BYTES = 64 * 1024;
@@ -29,5 +30,12 @@ export function createRouter(): Router {
   router.put('/files/:id/publish', requireUser, FilesController.putPublish);
   router.put('/files/:id/unpublish', requireUser, FilesController.putUnpublish);
   router.get('/files/:id/data', FilesController.getFile);
+
+  // Resumable uploads (tus 1.0): the protocol's version is checked before the token.
+  router.options('/uploads', tusResumable, UploadsController.options);
+  router.post('/uploads', tusResumable, requireUser, UploadsController.postUpload);
+  router.head('/uploads/:id', tusResumable, requireUser, UploadsController.headUpload);
+  router.patch('/uploads/:id', tusResumable, requireUser, UploadsController.patchUpload);
+  router.delete('/uploads/:id', tusResumable, requireUser, UploadsController.deleteUpload);
   return router;
 }

@@ -4,6 +4,7 @@ import { token } from '../controllers/request';
 import { config } from '../utils/config';
 import { HttpError, isServiceOutage, MESSAGES, methodNotAllowed, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
 import { log } from '../utils/log';
+import { TUS_VERSION, unsupportedTusVersion } from '../utils/files/resumable/protocol';
 import { allowedMethods } from './allowedMethods';
 
 /** 401 unless X-Token names an existing `auth_<token>` key whose user still exists. */
@@ -11,6 +12,13 @@ export const requireUser: RequestHandler = async (req, res, next) => {
   const user = await userForToken(token(req));
   if (!user) throw unauthorized();
   res.locals.user = user;
+  next();
+};
+
+/** The tus protocol's version is on every answer of /uploads, and every request but OPTIONS must speak it. */
+export const tusResumable: RequestHandler = (req, res, next) => {
+  res.set('Tus-Resumable', TUS_VERSION);
+  if (req.method !== 'OPTIONS' && req.get('Tus-Resumable') !== TUS_VERSION) throw unsupportedTusVersion();
   next();
 };
 

@@ -79,6 +79,161 @@ const UPLOAD_ERRORS = [
   ...PARSE_ERRORS,
 ];
 
+/** Resumable uploads (tus 1.0): headers carry everything, both ways. */
+const header = (description: string, type: 'string' | 'integer' = 'string', required = false): Json => ({ description, required, schema: { type } });
+const TUS_RESUMABLE = { 'Tus-Resumable': header('1.0.0, on every answer', 'string', true) };
+const UPLOAD_STATUS = {
+  ...TUS_RESUMABLE,
+  'Upload-Offset': header('How many bytes are stored', 'integer', true),
+  'Upload-Expires': header('While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request'),
+  'File-Id': header("Once finished: the new file's id"),
+  'Cache-Control': header('no-store'),
+};
+const tusError = (description: string, ...messages: string[]): Json => ({ ...error(description, ...messages), headers: TUS_RESUMABLE });
+/** HEAD answers have no body: only the status says what went wrong. */
+const tusHeadError = (description: string): Json => ({ description, headers: TUS_RESUMABLE });
+const TUS_REQUEST_HEADERS: Json[] = [
+  { name: 'Tus-Resumable', in: 'header', required: true, schema: { type: 'string', const: '1.0.0' }, description: 'The protocol version; anything else is 412' },
+];
+const UPLOAD_ID = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{32}$' }, description: "An upload's id; anything else is 404" };
+const TUS_ERRORS = {
+  401: tusError('No valid X-Token', M.unauthorized),
+  412: { ...tusError('Tus-Resumable is not 1.0.0', M.unsupportedTusVersion), headers: { ...TUS_RESUMABLE, 'Tus-Version': header('1.0.0', 'string', true) } },
+  ...HEADERS_TOO_LARGE,
+  503: tusError('The database, Redis or the bucket is unreachable', M.serviceUnavailable),
+};
+const UPLOAD_BYTES_HEADERS: Json[] = [
+  {
+    name: 'Upload-Checksum',
+    in: 'header',
+    required: false,
+    schema: { type: 'string' },
+    description: 'The algorithm (sha1, sha256 or md5) and the base64 digest of this body; a mismatch stores none of it (460)',
+  },
+];
+const UPLOAD_BYTES_ERRORS = {
+  408: tusError('The body came slower than BODY_MIN_BYTES_PER_SECOND', M.requestTimeout),
+  413: tusError('More bytes than Upload-Length leaves', M.payloadTooLarge),
+  415: tusError('A body that is not application/offset+octet-stream', M.unsupportedMediaType),
+  423: tusError('Another request on this upload held it for 2 s; see Retry-After', M.uploadBusy),
+  460: tusError('The body does not match Upload-Checksum: none of it was stored', M.checksumMismatch),
+};
+const offsetStream = { 'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } } };
+
+function resumablePaths(): Json {
+  return {
+    '/uploads': {
+      options: {
+        tags: ['resumable'],
+        operationId: 'discoverResumableUploads',
+        summary: 'What this tus server supports',
+        security: PUBLIC,
+        responses: {
+          204: {
+            description: 'The protocol: its version, extensions, largest upload and checksum algorithms',
+            headers: {
+              ...TUS_RESUMABLE,
+              'Tus-Version': header('1.0.0', 'string', true),
+              'Tus-Extension': header('creation,creation-with-upload,termination,expiration,checksum', 'string', true),
+              'Tus-Max-Size': header('UPLOAD_MAX_BYTES', 'integer', true),
+              'Tus-Checksum-Algorithm': header('sha1,sha256,md5', 'string', true),
+            },
+          },
+          ...HEADERS_TOO_LARGE,
+        },
+      },
+      post: {
+        tags: ['resumable'],
+        operationId: 'createResumableUpload',
+        summary: 'Start a resumable upload (tus creation, creation-with-upload)',
+        description:
+          "Upload-Metadata carries the file's fields as `key base64value` pairs: name (or filename), type (file, image, or a MIME type: image/* is an image), parentId, isPublic. They are checked as POST /files checks its own, before any byte. A body of application/offset+octet-stream is the first bytes.",
+        security: TOKEN,
+        parameters: [
+          ...TUS_REQUEST_HEADERS,
+          { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 0 }, description: 'The whole size, at most Tus-Max-Size' },
+          { name: 'Upload-Metadata', in: 'header', required: false, schema: { type: 'string' }, description: 'name, type, parentId, isPublic' },
+          ...UPLOAD_BYTES_HEADERS,
+        ],
+        requestBody: { required: false, content: offsetStream },
+        responses: {
+          201: { description: 'Created: Location is its URL', headers: { ...UPLOAD_STATUS, Location: header('The upload’s URL', 'string', true) } },
+          400: tusError(
+            'In this order',
+            M.missingUploadLength,
+            M.invalidUploadLength,
+            M.invalidUploadMetadata,
+            M.missingName,
+            M.invalidName,
+            M.missingType,
+            M.parentNotFound,
+            M.parentNotFolder,
+            M.invalidIsPublic,
+            M.invalidUploadChecksum,
+            M.unsupportedChecksum,
+            M.uploadAborted,
+          ),
+          ...UPLOAD_BYTES_ERRORS,
+          413: tusError('Upload-Length over Tus-Max-Size, or more bytes than it', M.payloadTooLarge),
+          ...TUS_ERRORS,
+        },
+      },
+    },
+    '/uploads/{id}': {
+      head: {
+        tags: ['resumable'],
+        operationId: 'getResumableUpload',
+        summary: 'Where an upload is: its offset, its length, and its file once finished',
+        security: TOKEN,
+        parameters: [UPLOAD_ID, ...TUS_REQUEST_HEADERS],
+        responses: {
+          200: { description: 'Its state', headers: { ...UPLOAD_STATUS, 'Upload-Length': header('The whole size', 'integer', true), 'Upload-Metadata': header('As sent') } },
+          401: tusHeadError('No valid X-Token'),
+          404: tusHeadError('No such upload of the caller, or it expired'),
+          412: tusHeadError('Tus-Resumable is not 1.0.0'),
+          423: tusHeadError('Another request on this upload held it for 2 s'),
+          ...HEADERS_TOO_LARGE,
+          503: tusHeadError('The database, Redis or the bucket is unreachable'),
+        },
+      },
+      patch: {
+        tags: ['resumable'],
+        operationId: 'appendToResumableUpload',
+        summary: 'Send bytes from Upload-Offset; the request with the last byte makes the file',
+        security: TOKEN,
+        parameters: [
+          UPLOAD_ID,
+          ...TUS_REQUEST_HEADERS,
+          { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 }, description: 'Where the upload is (HEAD tells)' },
+          ...UPLOAD_BYTES_HEADERS,
+        ],
+        requestBody: { required: true, content: offsetStream },
+        responses: {
+          204: { description: 'Stored; with File-Id when this was the last byte', headers: UPLOAD_STATUS },
+          400: tusError('Bad headers, or the parent folder went away before the upload finished', M.invalidUploadOffset, M.invalidUploadChecksum, M.unsupportedChecksum, M.parentNotFound, M.uploadAborted),
+          404: tusError('No such upload of the caller, or it expired', M.notFound),
+          409: tusError('Upload-Offset is not where the upload is', M.offsetMismatch),
+          ...UPLOAD_BYTES_ERRORS,
+          ...TUS_ERRORS,
+        },
+      },
+      delete: {
+        tags: ['resumable'],
+        operationId: 'terminateResumableUpload',
+        summary: 'Stop an upload and remove its bytes (tus termination); a file it made stays',
+        security: TOKEN,
+        parameters: [UPLOAD_ID, ...TUS_REQUEST_HEADERS],
+        responses: {
+          204: { description: 'Gone', headers: TUS_RESUMABLE },
+          404: tusError('No such upload of the caller, or it expired', M.notFound),
+          423: tusError('Another request on this upload held it for 2 s; see Retry-After', M.uploadBusy),
+          ...TUS_ERRORS,
+        },
+      },
+    },
+  };
+}
+
 const StatusSchema = z.strictObject({ redis: z.boolean(), db: z.boolean() });
 const HealthSchema = z.strictObject({ db: z.boolean(), redis: z.boolean(), storage: z.boolean() });
 
@@ -128,6 +283,7 @@ function buildDocument(): Json {
       { name: 'uploads', description: 'New files, images and folders' },
       { name: 'files', description: "The caller's files and folders: list, show, rename, move, publish, delete" },
       { name: 'content', description: 'The bytes of a file and its thumbnails' },
+      { name: 'resumable', description: 'Uploads that survive a dropped connection: the tus 1.0 protocol (https://tus.io/protocols/resumable-upload)' },
     ],
     components: {
       securitySchemes: {
@@ -345,6 +501,7 @@ function buildDocument(): Json {
         },
       },
       '/files/{id}/data': { get: contentOperation('get'), head: contentOperation('head') },
+      ...resumablePaths(),
     },
   };
 }

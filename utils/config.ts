@@ -9,6 +9,8 @@ export interface Config {
   redisUrl: string;
   folderPath: string;
   uploadMaxBytes: number;
+  /** An unfinished resumable upload is forgotten, and its bytes removed, this long after its last byte. */
+  uploadExpirySeconds: number;
   workerConcurrency: number;
   passwordHash: PasswordHash;
   throttle: Throttle;
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     folderPath: path.resolve(read.string('FOLDER_PATH') ?? DEFAULT_FOLDER_PATH),
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER),
+    uploadExpirySeconds: read.integer('UPLOAD_EXPIRY_SECONDS', 86_400, 1, 365 * 86_400),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
     passwordHash: read.oneOf('PASSWORD_HASH', PASSWORD_HASHES, 'sha1'),
     throttle: {

@@ -1,8 +1,12 @@
 import { Collection, Db, MongoClient, ObjectId } from 'mongodb';
 import { config } from './config';
 import { log } from './log';
+import type { Staging } from './storage/staging';
 
-/** The documents of the two collections, as stored. utils/users/store.ts and utils/files/store.ts query them. */
+/** The documents of the collections, as stored. utils/users/store.ts, utils/files/store.ts and utils/files/resumable/store.ts query them. */
+
+/** MongoDB's (and FerretDB's) code for an insert that a unique index refused. */
+export const DUPLICATE_KEY = 11000;
 
 export const FILE_TYPES = ['folder', 'file', 'image'] as const;
 export type FileType = (typeof FILE_TYPES)[number];
@@ -34,6 +38,31 @@ export interface FileDoc {
   createdAt?: Date;
   /** Set on a folder whose delete has begun: nothing may go into it any more (utils/files/manage.ts). */
   deleting?: boolean;
+}
+
+/**
+ * A resumable upload (tus) until its last byte arrives, and for a while after, so a client that
+ * lost the final answer can still learn the file's id. utils/files/resumable/store.ts queries them.
+ */
+export interface UploadDoc {
+  /** The opaque id in the upload's URL. */
+  _id: string;
+  userId: ObjectId;
+  /** Upload-Length. */
+  length: number;
+  /** Bytes stored so far: the authority on how much of the staging counts. */
+  offset: number;
+  /** The file's fields, checked at creation. */
+  file: Pick<FileDoc, 'name' | 'isPublic'> & { type: 'file' | 'image'; parentId: ObjectId | 0 };
+  /** The file's id, chosen at creation so a finish retried after a crash inserts the file once. */
+  fileId: ObjectId;
+  staging: Staging;
+  /** Upload-Metadata as the client sent it, given back by HEAD. */
+  metadata?: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** Set once the file's document exists. */
+  done?: boolean;
 }
 
 /** The fields that say where a document's bytes are: the local disk's `localPath`, or a driver and its key. */
@@ -87,6 +116,8 @@ export class DBClient {
     await this.users.createIndex({ email: 1 }, { unique: true });
     await this.files.createIndex({ userId: 1, parentId: 1, _id: 1 });
     await this.files.createIndex({ parentId: 1 });
+    // The worker's sweep of expired resumable uploads.
+    await this.uploads.createIndex({ expiresAt: 1 });
   }
 
   /** Live state; the first call also starts connecting, so a poll of it turns true by itself. */
@@ -114,6 +145,10 @@ export class DBClient {
 
   get files(): Collection<FileDoc> {
     return this.database.collection<FileDoc>('files');
+  }
+
+  get uploads(): Collection<UploadDoc> {
+    return this.database.collection<UploadDoc>('uploads');
   }
 
   get database(): Db {

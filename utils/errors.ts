@@ -46,6 +46,16 @@ export const MESSAGES = {
   treeBusy: 'Another change to these folders is in progress',
   invalidSize: 'Invalid size',
   folderHasNoContent: "A folder doesn't have content",
+  unsupportedTusVersion: 'Unsupported Tus-Resumable version',
+  missingUploadLength: 'Missing Upload-Length',
+  invalidUploadLength: 'Invalid Upload-Length',
+  invalidUploadOffset: 'Invalid Upload-Offset',
+  invalidUploadMetadata: 'Invalid Upload-Metadata',
+  invalidUploadChecksum: 'Invalid Upload-Checksum',
+  unsupportedChecksum: 'Unsupported checksum algorithm',
+  offsetMismatch: 'Upload-Offset does not match',
+  checksumMismatch: 'Checksum mismatch',
+  uploadBusy: 'Upload is busy',
 } as const;
 
 /**
@@ -81,6 +91,9 @@ export const treeBusy = (): HttpError => new HttpError(409, MESSAGES.treeBusy, {
 /** A client too slow with its body; the connection closes after the answer. */
 export const requestTimeout = (): HttpError => new HttpError(408, MESSAGES.requestTimeout, { Connection: 'close' });
 export const preconditionFailed = (): HttpError => new HttpError(412, MESSAGES.preconditionFailed);
+/** Another request is appending to the same resumable upload (tus clients retry 423). */
+export const uploadBusy = (): HttpError => new HttpError(423, MESSAGES.uploadBusy, { 'Retry-After': '1' });
+export const unsupportedMediaType = (): HttpError => new HttpError(415, MESSAGES.unsupportedMediaType);
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, MESSAGES.rangeNotSatisfiable, { 'Content-Range': `bytes */${size}` });
 

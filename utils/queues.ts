@@ -2,7 +2,7 @@ import Queue, { type Job, type JobOptions } from 'bull';
 import { config } from './config';
 import { log } from './log';
 
-export const QUEUE_NAMES = { file: 'fileQueue', user: 'userQueue' } as const;
+export const QUEUE_NAMES = { file: 'fileQueue', user: 'userQueue', upkeep: 'upkeepQueue' } as const;
 
 /** Job data comes from Redis, which anyone may write to: every field is checked by the processor. */
 export interface FileJobData {
@@ -13,6 +13,12 @@ export interface FileJobData {
 export interface UserJobData {
   userId?: unknown;
 }
+
+/** Scheduled chores: nothing to say but that it is time. */
+export type UpkeepJobData = Record<string, never>;
+
+/** One schedule, whichever worker started it: Bull keys a repeatable job by its id and interval. */
+const EXPIRED_UPLOADS_JOB_ID = 'expired-uploads';
 
 /** What a processor says of a job it did not throw for. */
 export type JobOutcome =
@@ -73,6 +79,7 @@ function logFailure(job: Job, error: Error): void {
 export class Queues {
   private file: Queue.Queue<FileJobData> | undefined;
   private user: Queue.Queue<UserJobData> | undefined;
+  private upkeep: Queue.Queue<UpkeepJobData> | undefined;
   private closing: Promise<void> | undefined;
 
   async connect(redisUrl: string = config().redisUrl): Promise<void> {
@@ -80,7 +87,8 @@ export class Queues {
     this.closing = undefined;
     this.file = new Queue<FileJobData>(QUEUE_NAMES.file, redisUrl, { settings: STALLED_JOB_SETTINGS });
     this.user = new Queue<UserJobData>(QUEUE_NAMES.user, redisUrl, { settings: STALLED_JOB_SETTINGS });
-    await Promise.all([this.file.isReady(), this.user.isReady()]);
+    this.upkeep = new Queue<UpkeepJobData>(QUEUE_NAMES.upkeep, redisUrl, { settings: STALLED_JOB_SETTINGS });
+    await Promise.all([this.file.isReady(), this.user.isReady(), this.upkeep.isReady()]);
   }
 
   get fileQueue(): Queue.Queue<FileJobData> {
@@ -91,6 +99,23 @@ export class Queues {
   get userQueue(): Queue.Queue<UserJobData> {
     if (this.user === undefined) throw new Error('Queues.connect() has not been called');
     return this.user;
+  }
+
+  get upkeepQueue(): Queue.Queue<UpkeepJobData> {
+    if (this.upkeep === undefined) throw new Error('Queues.connect() has not been called');
+    return this.upkeep;
+  }
+
+  /**
+   * Sweeps expired resumable uploads every `everyMs`. A schedule of another interval (the
+   * setting changed) is dropped, so one sweep runs however many workers start it.
+   */
+  async scheduleUploadSweep(everyMs: number): Promise<void> {
+    const queue = this.upkeepQueue;
+    for (const job of await queue.getRepeatableJobs()) {
+      if (job.id === EXPIRED_UPLOADS_JOB_ID && Number(job.every) !== everyMs) await queue.removeRepeatableByKey(job.key);
+    }
+    await queue.add({}, { jobId: EXPIRED_UPLOADS_JOB_ID, repeat: { every: everyMs }, removeOnComplete: true, removeOnFail: true });
   }
 
   /**
@@ -130,10 +155,9 @@ export class Queues {
 
   /** Waits for active jobs of this process to finish; safe to call twice or before connect(). */
   close(): Promise<void> {
-    const queues = [this.file, this.user].filter((queue) => queue !== undefined);
+    const queues = [this.file, this.user, this.upkeep].filter((queue) => queue !== undefined);
     if (queues.length === 0) return this.closing ?? Promise.resolve();
-    this.file = undefined;
-    this.user = undefined;
+    [this.file, this.user, this.upkeep] = [undefined, undefined, undefined];
     this.closing = Promise.all(queues.map((queue) => queue.close())).then(() => undefined);
     return this.closing;
   }

@@ -1,5 +1,5 @@
-import { ObjectId, type FindCursor, type Filter } from 'mongodb';
-import { dbClient, type BlobLocation, type FileDoc, type StoredParentId } from '../db';
+import { MongoServerError, ObjectId, type FindCursor, type Filter } from 'mongodb';
+import { dbClient, DUPLICATE_KEY, type BlobLocation, type FileDoc, type StoredParentId } from '../db';
 
 /**
  * The only module that queries the `files` collection.
@@ -60,9 +60,15 @@ export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]
     .toArray();
 }
 
-export async function insertFile(file: Omit<FileDoc, '_id'>): Promise<FileDoc> {
-  const { insertedId } = await dbClient.files.insertOne(file as FileDoc);
-  return { ...file, _id: insertedId };
+/** With an `_id`, inserting it again (a retry after a crash) is not an error. */
+export async function insertFile(file: Omit<FileDoc, '_id'> & { _id?: ObjectId }): Promise<FileDoc> {
+  try {
+    const { insertedId } = await dbClient.files.insertOne(file as FileDoc);
+    return { ...file, _id: insertedId };
+  } catch (error) {
+    if (file._id === undefined || !(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+    return { ...file, _id: file._id };
+  }
 }
 
 export type FileUpdate = Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId'>>;

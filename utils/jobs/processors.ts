@@ -2,6 +2,7 @@ import { log } from '../log';
 import { MissingObjectError } from '../storage/byteStore';
 import { parseObjectId } from '../files/input';
 import { blobOf, removeBlob } from '../storage/stores';
+import { removeExpiredUploads } from '../files/resumable/upload';
 import { fileExists, findOwnedFile } from '../files/store';
 import type { FileJobData, JobOutcome, UserJobData } from '../queues';
 import { findUserById } from '../users/store';
@@ -48,4 +49,8 @@ export async function processUserJob(data: UserJobData): Promise<JobOutcome> {
   if (!user) throw new Error('User not found');
   log.info(`Welcome ${user.email}!`);
   return { kind: 'done', detail: 'welcomed' };
+}
+
+export async function processUpkeepJob(): Promise<JobOutcome> {
+  return { kind: 'done', detail: `${await removeExpiredUploads()} expired upload(s) removed` };
 }

@@ -27,7 +27,7 @@ const READ_CHUNK_BYTES = 512 * 1024;
  * of 100 MiB in 261 ms instead of 392, raw uploads unchanged. 1 MiB gained nothing more, and kept
  * chunks alive long enough to add garbage-collection time.
  */
-const WRITE_BUFFER_BYTES = 256 * 1024;
+export const WRITE_BUFFER_BYTES = 256 * 1024;
 
 /** The writer's pid is in the name so a sweep can tell an abandoned file from one being written. */
 function partialPath(finalPath: string): string {

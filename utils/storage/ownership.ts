@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { MongoServerError } from 'mongodb';
 import { z } from 'zod';
 import { config } from '../config';
-import { dbClient } from '../db';
+import { dbClient, DUPLICATE_KEY } from '../db';
 import { StartupError } from '../lifecycle';
 import { MissingObjectError, STORE_MARKER_KEY, type ByteStore } from './byteStore';
 import { storesInUse } from './stores';
@@ -84,7 +84,7 @@ async function databaseIdentity(markers: readonly (Marker | undefined)[]): Promi
     await identities().insertOne(identity);
   } catch (error) {
     // Another process of this deployment made it first.
-    if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+    if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
     return databaseIdentity(markers);
   }
   return { deployment: identity.deployment, database: identity.database };

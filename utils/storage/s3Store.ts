@@ -28,6 +28,7 @@ import {
 } from './byteStore';
 import { CALL_TIMEOUT_MS, createS3Client } from './s3Client';
 import { bulkDeleteUnsupported, DeleteFailedError, describeSetupError, isMissingObject, isStorageOutage } from './s3Errors';
+import { S3_STAGING_PREFIX, S3Staging } from './s3Staging';
 import { uploadObject } from './s3Upload';
 
 const HEALTH_CHECK_MS = 5_000;
@@ -41,9 +42,12 @@ export class S3Store implements ByteStore {
   private bulkDelete = true;
   private available = true;
   private health: NodeJS.Timeout | undefined;
+  /** Resumable uploads in progress, as multipart uploads of the bucket. */
+  readonly staging: S3Staging;
 
   constructor(private readonly settings: S3Settings) {
     this.client = createS3Client(settings);
+    this.staging = new S3Staging(() => this.live(), settings, (call) => this.tracked(call));
   }
 
   private objectKey(key: string): string {
@@ -262,7 +266,7 @@ export class S3Store implements ByteStore {
       });
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || !object.Key.startsWith(prefix) || object.Key.length === prefix.length) continue;
-        if (object.Key === prefix + STORE_MARKER_KEY) continue;
+        if (object.Key === prefix + STORE_MARKER_KEY || object.Key.startsWith(prefix + S3_STAGING_PREFIX)) continue;
         yield { key: object.Key.slice(prefix.length), size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;

@@ -1,8 +1,10 @@
 import { config } from '../config';
 import type { BlobLocation } from '../db';
 import { allKeys, type ByteStore } from './byteStore';
+import { LocalStaging } from './localStaging';
 import { LocalStore } from './localStore';
 import { S3Store } from './s3Store';
+import type { Staging, StagingStore } from './staging';
 
 /**
  * The byte stores in use, and where a document's bytes are: uploads stage theirs through
@@ -37,6 +39,30 @@ export function s3Store(): S3Store | undefined {
 /** Where new bytes go. */
 export function byteStore(): ByteStore {
   return s3Store() ?? localStore();
+}
+
+/** Where resumable uploads grow on the configured store. */
+export function newStaging(): Staging {
+  const store = byteStore();
+  const key = store.newKey();
+  return store instanceof S3Store ? store.staging.empty(key) : new LocalStaging(localStore()).empty(key);
+}
+
+/** The bucket of an upload staged in S3, which keeps it whatever STORAGE says now. */
+function stagingBucket(): S3Store {
+  const bucket = s3Store();
+  if (bucket === undefined) throw new Error('an upload is staged in S3, but STORAGE is not s3');
+  return bucket;
+}
+
+/** The store an upload began on continues it. */
+export function stagingStore(state: Staging): StagingStore {
+  return state.driver === 'local' ? new LocalStaging(localStore()) : stagingBucket().staging;
+}
+
+/** Where a staged upload's bytes are once complete. */
+export function stagedBlob(state: Staging): Blob {
+  return { store: state.driver === 'local' ? localStore() : stagingBucket(), key: state.key };
 }
 
 /** Every store documents may point into: the configured one, and the disk older documents may still use. */

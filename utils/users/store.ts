@@ -1,9 +1,8 @@
 import { MongoServerError, type ObjectId } from 'mongodb';
-import { dbClient, type UserDoc } from '../db';
+import { dbClient, DUPLICATE_KEY, type UserDoc } from '../db';
 
 /** The only module that queries the `users` collection. */
 
-const DUPLICATE_KEY = 11000;
 
 export async function findUserById(id: ObjectId): Promise<UserDoc | null> {
   return dbClient.users.findOne({ _id: id });

@@ -1,11 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { HttpError, MESSAGES } from '../../errors';
+import { unsupportedMediaType } from '../../errors';
 
 /** How a request body is written on the wire, undone the way express.json would; anything else is 415. */
-
-const unsupportedMediaType = (): HttpError => new HttpError(415, MESSAGES.unsupportedMediaType);
 
 /** JSON is UTF-8 (RFC 8259): a body that says it is in another charset is refused, not guessed at. */
 export function assertUtf8(headers: IncomingHttpHeaders): void {

@@ -227,6 +227,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a resumable upload (tus creation, creation-with-upload)
+         * @description Upload-Metadata carries the file's fields as `key base64value` pairs: name (or filename), type (file, image, or a MIME type: image/* is an image), parentId, isPublic. They are checked as POST /files checks its own, before any byte. A body of application/offset+octet-stream is the first bytes.
+         */
+        post: operations["createResumableUpload"];
+        delete?: never;
+        /** What this tus server supports */
+        options: operations["discoverResumableUploads"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop an upload and remove its bytes (tus termination); a file it made stays */
+        delete: operations["terminateResumableUpload"];
+        options?: never;
+        /** Where an upload is: its offset, its length, and its file once finished */
+        head: operations["getResumableUpload"];
+        /** Send bytes from Upload-Offset; the request with the last byte makes the file */
+        patch: operations["appendToResumableUpload"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1431,6 +1471,589 @@ export interface operations {
             /** @description The database, Redis or the bucket is unreachable */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createResumableUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+                /** @description The whole size, at most Tus-Max-Size */
+                "Upload-Length": number;
+                /** @description name, type, parentId, isPublic */
+                "Upload-Metadata"?: string;
+                /** @description The algorithm (sha1, sha256 or md5) and the base64 digest of this body; a mismatch stores none of it (460) */
+                "Upload-Checksum"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Created: Location is its URL */
+            201: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description How many bytes are stored */
+                    "Upload-Offset": number;
+                    /** @description While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the new file's id */
+                    "File-Id"?: string;
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The upload’s URL */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description In this order */
+            400: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Missing Upload-Length" | "Invalid Upload-Length" | "Invalid Upload-Metadata" | "Missing name" | "Invalid name" | "Missing type" | "Parent not found" | "Parent is not a folder" | "Invalid isPublic" | "Invalid Upload-Checksum" | "Unsupported checksum algorithm" | "Upload aborted";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description Upload-Length over Tus-Max-Size, or more bytes than it */
+            413: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body that is not application/offset+octet-stream */
+            415: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The body does not match Upload-Checksum: none of it was stored */
+            460: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Checksum mismatch";
+                    };
+                };
+            };
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    discoverResumableUploads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The protocol: its version, extensions, largest upload and checksum algorithms */
+            204: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    /** @description creation,creation-with-upload,termination,expiration,checksum */
+                    "Tus-Extension": string;
+                    /** @description UPLOAD_MAX_BYTES */
+                    "Tus-Max-Size": number;
+                    /** @description sha1,sha256,md5 */
+                    "Tus-Checksum-Algorithm": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+    terminateResumableUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Gone */
+            204: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such upload of the caller, or it expired */
+            404: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getResumableUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its state */
+            200: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description How many bytes are stored */
+                    "Upload-Offset": number;
+                    /** @description While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the new file's id */
+                    "File-Id"?: string;
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The whole size */
+                    "Upload-Length": number;
+                    /** @description As sent */
+                    "Upload-Metadata"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such upload of the caller, or it expired */
+            404: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another request on this upload held it for 2 s */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    appendToResumableUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+                /** @description Where the upload is (HEAD tells) */
+                "Upload-Offset": number;
+                /** @description The algorithm (sha1, sha256 or md5) and the base64 digest of this body; a mismatch stores none of it (460) */
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored; with File-Id when this was the last byte */
+            204: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description How many bytes are stored */
+                    "Upload-Offset": number;
+                    /** @description While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the new file's id */
+                    "File-Id"?: string;
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad headers, or the parent folder went away before the upload finished */
+            400: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid Upload-Offset" | "Invalid Upload-Checksum" | "Unsupported checksum algorithm" | "Parent not found" | "Upload aborted";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such upload of the caller, or it expired */
+            404: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description Upload-Offset is not where the upload is */
+            409: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload-Offset does not match";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description More bytes than Upload-Length leaves */
+            413: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body that is not application/offset+octet-stream */
+            415: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The body does not match Upload-Checksum: none of it was stored */
+            460: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Checksum mismatch";
+                    };
+                };
+            };
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
                     [name: string]: unknown;
                 };
                 content: {

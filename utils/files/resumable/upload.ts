@@ -1,0 +1,263 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { finished, type Readable, Transform } from 'node:stream';
+import { ObjectId } from 'mongodb';
+import { config } from '../../config';
+import type { UploadDoc } from '../../db';
+import { HttpError, notFound, payloadTooLarge, uploadAborted, uploadBusy } from '../../errors';
+import { queues } from '../../queues';
+import { type HeldLock, withRedisLock } from '../../redisLock';
+import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '../../storage/stores';
+import type { UploadMetadata } from '../input';
+import { deleteFiles, insertFile } from '../store';
+import { parentNotFound, stillAcceptsChildren } from '../tree';
+import { checkPlacement } from '../upload/create';
+import { type Checksum, checksumMismatch, offsetMismatch } from './protocol';
+import { forgetHash, keepHash, resumeHash } from './runningHashes';
+import { deleteUpload, findExpired, findUpload, insertUpload, markDone, recordProgress } from './store';
+
+/**
+ * Resumable uploads (tus): each request holds its upload's lock (one at a time, on any server),
+ * checks the offset it read, appends to the staging of the upload's store, and records the new
+ * offset only if its bytes are to be kept. The request that brings the last byte turns the
+ * staging into a file like any other.
+ */
+
+/** What a client learns of an upload: the tus headers of every answer. */
+export interface UploadStatus {
+  id: string;
+  offset: number;
+  length: number;
+  expiresAt: Date;
+  metadata?: string;
+  /** Once the file exists. */
+  fileId?: ObjectId;
+}
+
+/** The bytes a request brings (creation-with-upload, PATCH), and the digest the client says they have. */
+export interface IncomingBytes {
+  body: Readable;
+  checksum?: Checksum;
+}
+
+/** A request waits this long for another on the same upload (one a client gave up on, still draining) before 423. */
+const LOCK_WAIT_MS = 2_000;
+
+function withUploadLock<T>(id: string, waitMs: number, work: (lock: HeldLock) => Promise<T>): Promise<T> {
+  return withRedisLock({ keys: [`upload_lock_${id}`, 'upload_fence'], waitMs, busy: uploadBusy }, work);
+}
+
+const expiryFrom = (now: number): Date => new Date(now + config().uploadExpirySeconds * 1000);
+
+function statusOf(upload: UploadDoc): UploadStatus {
+  const { _id: id, offset, length, expiresAt, metadata } = upload;
+  return { id, offset, length, expiresAt, metadata, fileId: upload.done === true ? upload.fileId : undefined };
+}
+
+/** The owner's upload, unexpired; anything else is 404, so an id tells a stranger nothing. */
+async function liveUpload(owner: ObjectId, id: string): Promise<UploadDoc> {
+  const upload = await findUpload(id);
+  if (upload === null || !upload.userId.equals(owner) || upload.expiresAt.getTime() <= Date.now()) throw notFound();
+  return upload;
+}
+
+/** `POST /uploads`: checks the file's fields as `POST /files` does before any byte, then takes the first bytes if sent. */
+export async function createResumable(
+  owner: ObjectId,
+  request: { length: number; fields: UploadMetadata & { type: 'file' | 'image' }; metadata?: string },
+  bytes?: IncomingBytes,
+): Promise<UploadStatus> {
+  const { parentId, isPublic } = await checkPlacement(owner, request.fields);
+  const now = Date.now();
+  const upload: UploadDoc = {
+    _id: randomBytes(16).toString('hex'),
+    userId: owner,
+    length: request.length,
+    offset: 0,
+    file: { name: request.fields.name, type: request.fields.type, parentId, isPublic },
+    fileId: new ObjectId(),
+    staging: newStaging(),
+    createdAt: new Date(now),
+    expiresAt: expiryFrom(now),
+    // Stored only when sent: the driver would store an absent value as null.
+    ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
+  };
+  await insertUpload(upload);
+  if (bytes === undefined && upload.length > 0) return statusOf(upload);
+  return withUploadLock(upload._id, LOCK_WAIT_MS, (lock) => appendLocked(upload, lock, bytes));
+}
+
+/** `PATCH /uploads/:id`: `offset` must be where the upload is. */
+export function appendToUpload(owner: ObjectId, id: string, offset: number, bytes: IncomingBytes): Promise<UploadStatus> {
+  return withUploadLock(id, LOCK_WAIT_MS, async (lock) => {
+    const upload = await liveUpload(owner, id);
+    if (offset !== upload.offset) throw offsetMismatch();
+    return appendLocked(upload, lock, bytes);
+  });
+}
+
+/** `HEAD /uploads/:id`; also finishes an upload whose last request stored every byte but did not live to make the file. */
+export async function uploadStatus(owner: ObjectId, id: string): Promise<UploadStatus> {
+  const upload = await liveUpload(owner, id);
+  if (upload.offset < upload.length || upload.done === true) return statusOf(upload);
+  return withUploadLock(id, LOCK_WAIT_MS, async (lock) => {
+    const current = await liveUpload(owner, id);
+    return current.done === true ? statusOf(current) : finish(current, lock, undefined);
+  });
+}
+
+/** `DELETE /uploads/:id`: the upload and its staged bytes go; a file it made stays. */
+export async function terminateUpload(owner: ObjectId, id: string): Promise<void> {
+  await withUploadLock(id, LOCK_WAIT_MS, async () => {
+    const upload = await liveUpload(owner, id);
+    await forget(upload);
+  });
+}
+
+/** The document first: an upload without it is unreachable, while a document without its bytes would answer wrongly. */
+async function forget(upload: UploadDoc): Promise<void> {
+  await deleteUpload(upload._id);
+  forgetHash(upload._id);
+  if (upload.done !== true) await stagingStore(upload.staging).discard(upload.staging);
+}
+
+/**
+ * Counts, hashes and checks what flows to the store: past `remaining` bytes it fails with 413
+ * before passing the excess on.
+ */
+function receiver(remaining: number, hashes: Hash[]): Transform {
+  let received = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      if (received > remaining) {
+        callback(payloadTooLarge());
+        return;
+      }
+      for (const hash of hashes) hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBytes | undefined): Promise<UploadStatus> {
+  const { _id: id, offset, length } = upload;
+  if (bytes === undefined || offset === length) {
+    if (bytes !== undefined) await assertEmpty(bytes.body);
+    return offset === length && upload.done !== true ? finish(upload, lock, resumeHash(id, offset)) : statusOf(upload);
+  }
+  const hash = resumeHash(id, offset);
+  const check = bytes.checksum === undefined ? undefined : createHash(bytes.checksum.algorithm);
+  const stream = receiver(length - offset, [hash, check].filter((each) => each !== undefined));
+  // Its failure reaches the store's append, which may still be opening its file when it happens.
+  stream.on('error', () => undefined);
+  const { body } = bytes;
+  // A client that goes away fails the append, which keeps what arrived.
+  const stopWatching = finished(body, (error) => {
+    if (error) stream.destroy(uploadAborted());
+  });
+  body.pipe(stream);
+  const store = stagingStore(upload.staging);
+  let appended;
+  try {
+    appended = await store.append(upload.staging, offset, length, stream);
+  } catch (error) {
+    // The store failed: the request is answered with its error; its body is the error handler's to drain.
+    body.unpipe(stream);
+    throw error;
+  } finally {
+    stopWatching();
+  }
+  const failure = appended.error;
+  const refusal = refusalOf(failure, check, bytes.checksum);
+  if (refusal !== undefined) {
+    body.unpipe(stream);
+    await store.release(appended.state, upload.staging);
+    throw refusal;
+  }
+  await lock.assertHeld();
+  const progress = { offset: offset + appended.written, staging: appended.state, expiresAt: expiryFrom(Date.now()) };
+  if (!(await recordProgress(id, offset, progress))) throw offsetMismatch();
+  await store.release(upload.staging, appended.state);
+  keepHash(id, progress.offset, failure === undefined ? hash : undefined);
+  if (failure !== undefined) throw failure;
+  const updated = { ...upload, ...progress };
+  return updated.offset === length ? finish(updated, lock, hash) : statusOf(updated);
+}
+
+/**
+ * Why none of a request's bytes may be kept: it sent more than was left, or its digest does not
+ * match. A client that went away keeps what arrived (it resumes from there), unless it asked for
+ * a checksum, which only the whole body can satisfy.
+ */
+function refusalOf(failure: Error | undefined, check: Hash | undefined, checksum: Checksum | undefined): HttpError | undefined {
+  if (failure instanceof HttpError && failure.status === 413) return failure;
+  if (checksum === undefined || check === undefined) return undefined;
+  if (failure !== undefined) return uploadAborted();
+  return check.digest().equals(checksum.digest) ? undefined : checksumMismatch();
+}
+
+/** A request at the end of the upload may bring no more bytes. */
+async function assertEmpty(body: Readable): Promise<void> {
+  for await (const chunk of body as AsyncIterable<Buffer>) if (chunk.length > 0) throw payloadTooLarge();
+}
+
+/**
+ * Every byte is stored: the staging becomes the file's bytes, and a document like any upload's
+ * is inserted over them, under the id chosen at creation (a retry inserts nothing twice).
+ */
+async function finish(upload: UploadDoc, lock: HeldLock, hash: Hash | undefined): Promise<UploadStatus> {
+  const { userId: owner, fileId, length, file } = upload;
+  await stagingStore(upload.staging).complete(upload.staging, length);
+  const blob = stagedBlob(upload.staging);
+  const sha256 = hash?.digest('hex') ?? (await digestOf(await blob.store.read(blob.key)));
+  await lock.assertHeld();
+  await insertFile({ _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
+  // The parent may have begun its delete while the upload ran: see markSubtreeForDeletion.
+  if (!(await stillAcceptsChildren(owner, file.parentId))) {
+    await deleteFiles(owner, [fileId]);
+    await removeBlob(blob);
+    await deleteUpload(upload._id);
+    throw parentNotFound();
+  }
+  const expiresAt = expiryFrom(Date.now());
+  await markDone(upload._id, expiresAt);
+  forgetHash(upload._id);
+  if (file.type === 'image') await queues.enqueueThumbnails(fileId.toHexString(), owner.toHexString());
+  return { ...statusOf(upload), expiresAt, fileId };
+}
+
+/** Uploads looked at per query of the sweep. */
+const SWEEP_BATCH = 100;
+
+/**
+ * The worker's sweep: expired uploads go, with the bytes of those unfinished. Each is removed
+ * under its lock, after reading it again; one busy with a request is left to the next sweep.
+ * Safe with several workers at once. Returns how many went.
+ */
+export async function removeExpiredUploads(now = new Date()): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const expired = await findExpired(now, SWEEP_BATCH);
+    let skipped = 0;
+    for (const { _id: id } of expired) {
+      const gone = await withUploadLock(id, 0, async () => {
+        const upload = await findUpload(id);
+        if (upload === null || upload.expiresAt > now) return false;
+        await forget(upload);
+        return true;
+      }).catch((error: unknown) => {
+        if (error instanceof HttpError && error.status === 423) return false;
+        throw error;
+      });
+      if (gone) removed += 1;
+      else skipped += 1;
+    }
+    if (expired.length < SWEEP_BATCH || skipped > 0) return removed;
+  }
+}
+
+async function digestOf(source: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of source as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
