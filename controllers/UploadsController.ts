@@ -26,7 +26,8 @@ function hasBody(req: Request): boolean {
 function incomingBytes(req: Request): IncomingBytes {
   const type = (req.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== OFFSET_STREAM) throw unsupportedMediaType();
-  return { body: req, checksum: parseUploadChecksum(req.get('Upload-Checksum')) };
+  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+  return { body: req, declared, checksum: parseUploadChecksum(req.get('Upload-Checksum')) };
 }
 
 function setStatusHeaders(res: Response, status: UploadStatus): void {

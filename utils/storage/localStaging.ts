@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { close, constants, createWriteStream, ftruncate, open } from 'node:fs';
+import { close, constants, createWriteStream, fstat, ftruncate, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import type { Appended, Staging, StagingStore } from './staging';
 const openDescriptor = promisify(open);
 const closeDescriptor = promisify(close);
 const truncateDescriptor = promisify(ftruncate);
+const statDescriptor = promisify(fstat);
 
 /**
  * A folder of FOLDER_PATH: the store's listing reads only FOLDER_PATH's own files, so the
@@ -38,6 +39,8 @@ export class LocalStaging implements StagingStore {
     const flags = offset === 0 ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR;
     const fd = await openDescriptor(file, flags);
     try {
+      // Shorter than the offset, the file lost bytes the document counts: extending it would fill them with zeros.
+      if ((await statDescriptor(fd)).size < offset) throw new Error(`the staged upload ${file} is shorter than its offset ${offset}`);
       // What a refused or interrupted request wrote past the offset is not part of the upload.
       await truncateDescriptor(fd, offset);
     } catch (error) {

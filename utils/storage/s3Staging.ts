@@ -26,6 +26,13 @@ const MIN_PART_BYTES = 5 * 1024 * 1024;
  */
 const PART_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Part buffers outlive their request: a fresh 8 MiB per request would be garbage the collector
+ * frees late, and a long upload in many requests would grow the process by far more than one part.
+ */
+const spareBuffers: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 4;
+
 /** Tails sort apart from every file's key (those are uuids), under a prefix the store's listing skips. */
 export const S3_STAGING_PREFIX = '.uploads/';
 
@@ -33,7 +40,9 @@ type S3State = Extract<Staging, { driver: 's3' }>;
 
 function s3State(state: Staging): S3State {
   if (state.driver !== 's3') throw new Error(`an upload staged on the ${state.driver} driver cannot continue in S3`);
-  return state;
+  // A document written with an undefined tail holds null there.
+  const { tail, ...rest } = state;
+  return (tail as S3State['tail'] | null) === null ? rest : state;
 }
 
 /** A multipart upload per resumable upload, created with its first full part, completed into the file's object. */
@@ -59,41 +68,51 @@ export class S3Staging implements StagingStore {
   }
 
   async append(state: Staging, offset: number, length: number, body: Readable): Promise<Appended> {
-    // Documents store an undefined field as null: the new state has no `tail` field until it has a tail.
-    const { tail, ...staged } = s3State(state);
-    const next: S3State = { ...staged, parts: [...staged.parts] };
-    const buffer = Buffer.allocUnsafe(PART_BYTES);
-    let filled = tail === undefined ? 0 : await this.readTail(tail.key, buffer);
+    const buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(PART_BYTES);
+    try {
+      return await this.appendThrough(buffer, s3State(state), offset, length, body);
+    } finally {
+      if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buffer);
+    }
+  }
+
+  /** `buffer` holds the part being filled: the old tail first, then the body's bytes. */
+  private async appendThrough(buffer: Buffer, state: S3State, offset: number, length: number, body: Readable): Promise<Appended> {
+    // The driver would store an undefined field as null: the new state has no `tail` field until it has a tail.
+    const { tail, ...kept } = state;
+    const next: S3State = { ...kept, parts: [...kept.parts] };
+    let filled = -1;
     let received = 0;
     let error: Error | undefined;
-    const flushPart = async (): Promise<void> => {
-      next.parts.push(await this.uploadPart(next, buffer.subarray(0, filled)));
-      filled = 0;
-    };
     const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     for (;;) {
-      let next: IteratorResult<Buffer>;
+      let read: IteratorResult<Buffer>;
       try {
-        next = await chunks.next();
+        read = await chunks.next();
       } catch (failure) {
         // The body's failure ends the request; the bucket's own failures below are thrown.
         error = failure as Error;
         break;
       }
-      if (next.done === true) break;
-      const chunk = next.value;
-      received += chunk.length;
-      for (let start = 0; start < chunk.length; ) {
-        const copied = chunk.copy(buffer, filled, start);
+      if (read.done === true) break;
+      if (filled < 0) filled = tail === undefined ? 0 : await this.readTail(tail.key, buffer);
+      received += read.value.length;
+      for (let start = 0; start < read.value.length; ) {
+        const copied = read.value.copy(buffer, filled, start);
         [filled, start] = [filled + copied, start + copied];
-        if (filled === PART_BYTES) await flushPart();
+        if (filled === PART_BYTES) {
+          next.parts.push(await this.uploadPart(next, buffer));
+          filled = 0;
+        }
       }
     }
+    // No byte came: the tail the document names stays as it is.
+    if (received === 0) return { state, written: 0, error };
     // What arrived before a failure is kept too: the client resumes after it.
     if (filled > 0) {
-      const last = offset + received === length;
-      if (last || filled >= MIN_PART_BYTES) await flushPart();
-      else next.tail = await this.putTail(next.key, offset + received, buffer.subarray(0, filled));
+      const rest = buffer.subarray(0, filled);
+      if (offset + received === length || filled >= MIN_PART_BYTES) next.parts.push(await this.uploadPart(next, rest));
+      else next.tail = await this.putTail(next.key, offset + received, rest);
     }
     return { state: next, written: received, error };
   }

@@ -36,6 +36,8 @@ export interface UploadStatus {
 /** The bytes a request brings (creation-with-upload, PATCH), and the digest the client says they have. */
 export interface IncomingBytes {
   body: Readable;
+  /** Content-Length, when sent: more than the upload has left is refused before any byte is read. */
+  declared?: number;
   checksum?: Checksum;
 }
 
@@ -145,6 +147,7 @@ async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBy
     if (bytes !== undefined) await assertEmpty(bytes.body);
     return offset === length && upload.done !== true ? finish(upload, lock, resumeHash(id, offset)) : statusOf(upload);
   }
+  if ((bytes.declared ?? 0) > length - offset) throw payloadTooLarge();
   const hash = resumeHash(id, offset);
   const check = bytes.checksum === undefined ? undefined : createHash(bytes.checksum.algorithm);
   const stream = receiver(length - offset, [hash, check].filter((each) => each !== undefined));
