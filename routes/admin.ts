@@ -45,7 +45,7 @@ function requireAdmin(token: string): RequestHandler {
 export function createAdminRouter(token: string): Router {
   const board = new ExpressAdapter();
   board.setBasePath(ADMIN_PATH);
-  createBullBoard({ queues: [new BullAdapter(queues.fileQueue), new BullAdapter(queues.userQueue)], serverAdapter: board });
+  createBullBoard({ queues: [queues.fileQueue, queues.userQueue, queues.upkeepQueue].map((queue) => new BullAdapter(queue)), serverAdapter: board });
   const router = Router();
   router.use(ADMIN_PATH, requireAdmin(token), board.getRouter() as RequestHandler);
   return router;

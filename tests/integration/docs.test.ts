@@ -77,7 +77,7 @@ describe('/admin/queues', () => {
       const listed = await api('GET', '/admin/queues/api/queues?activeQueue=fileQueue&status=waiting', { baseUrl, headers: { 'X-Admin-Token': token } });
       expect(listed.status, listed.text).to.equal(200);
       const { queues: shown } = listed.body as { queues: { name: string }[] };
-      expect(shown.map((queue) => queue.name)).to.include.members(['fileQueue', 'userQueue']);
+      expect(shown.map((queue) => queue.name)).to.include.members(['fileQueue', 'userQueue', 'upkeepQueue']);
       const detail = await api('GET', `/admin/queues/api/queues/fileQueue/${String(job.id)}`, { baseUrl, headers: { 'X-Admin-Token': token } });
       expect(detail.status, detail.text).to.equal(200);
       expect((detail.body as { job: { data: unknown } }).job.data).to.deep.equal({ fileId: 'shown-to-the-admin' });
