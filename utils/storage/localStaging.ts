@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { close, constants, createWriteStream, fstat, ftruncate, open } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -56,8 +55,9 @@ export class LocalStaging implements StagingStore {
       if ((failure as NodeJS.ErrnoException).syscall !== undefined) throw failure;
       error = failure as Error;
     }
-    // A write under way when the body failed still lands and counts.
-    if (!output.closed) await once(output, 'close');
+    // A write under way when the body failed still lands and counts. Not events.once: the
+    // stream's own 'error' (the body's, passed on by pipeline) would reject it before 'close'.
+    if (!output.closed) await new Promise<void>((resolve) => output.once('close', () => resolve()));
     return { state, written: output.bytesWritten, error };
   }
 
