@@ -20,6 +20,13 @@ function findWebRoot(): string {
   return candidates.find((candidate) => existsSync(path.join(candidate, 'index.html'))) ?? (candidates[0] as string);
 }
 
+/**
+ * tus-js-client's browser build (a UMD bundle defining the global `tus`), taken from
+ * node_modules wherever the server runs from (ts-node or dist/) rather than copied into web/.
+ * Served under /assets like the app's own files, so the CSP's script-src 'self' covers it.
+ */
+const TUS_BUNDLE = require.resolve('tus-js-client/dist/tus.min.js');
+
 /** The app's files are small and whole: a Range header is ignored rather than answered 206 or 416. */
 const SEND_OPTIONS = { acceptRanges: false } as const;
 
@@ -31,7 +38,10 @@ function setWebHeaders(res: Response): void {
   });
 }
 
-/** Serves the browser app: `/` is web/index.html, `/assets/*` its stylesheet and compiled modules. */
+/**
+ * Serves the browser app: `/` is web/index.html, `/assets/*` its stylesheet, compiled modules
+ * and the upload library.
+ */
 export function createWebRouter(webRoot: string = findWebRoot()): Router {
   const distDir = path.join(webRoot, 'dist');
   const router = Router();
@@ -52,6 +62,16 @@ export function createWebRouter(webRoot: string = findWebRoot()): Router {
   router.get('/assets/app.css', (_req, res) => {
     setWebHeaders(res);
     res.sendFile(path.join(webRoot, 'app.css'), SEND_OPTIONS);
+  });
+
+  router.get('/assets/tus.min.js', (_req, res) => {
+    setWebHeaders(res);
+    res.sendFile(TUS_BUNDLE, SEND_OPTIONS);
+  });
+  // The bundle names its source map; only developer tools ever ask for it.
+  router.get('/assets/tus.min.js.map', (_req, res) => {
+    setWebHeaders(res);
+    res.sendFile(`${TUS_BUNDLE}.map`, SEND_OPTIONS);
   });
 
   // Only the compiled modules: web/src, tsconfig.json and the like are never served.

@@ -110,6 +110,33 @@ async function waitForText(locator: Locator, text: string): Promise<void> {
   }
 }
 
+/** What the page asked of /uploads and what it was told, each in order. */
+interface TusTraffic {
+  requests: { method: string; url: string; offset?: string }[];
+  responses: { method: string; url: string; status: number; offset?: string; location?: string }[];
+}
+
+function watchUploads(page: Page): TusTraffic {
+  const traffic: TusTraffic = { requests: [], responses: [] };
+  const isUpload = (url: string): boolean => new URL(url).pathname.startsWith('/uploads');
+  page.on('request', (request) => {
+    if (isUpload(request.url())) traffic.requests.push({ method: request.method(), url: request.url(), offset: request.headers()['upload-offset'] });
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    if (!isUpload(request.url())) return;
+    const headers = response.headers();
+    traffic.responses.push({ method: request.method(), url: request.url(), status: response.status(), offset: headers['upload-offset'], location: headers.location });
+  });
+  return traffic;
+}
+
+async function pickFiles(page: Page, files: string[] | { name: string; mimeType: string; buffer: Buffer }[]): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await (await chooser).setFiles(files);
+}
+
 describe('browser app', function () {
   this.timeout(240_000);
   let worker: AppProcess | undefined;
@@ -383,7 +410,7 @@ describe('browser app', function () {
     expect(await alert.textContent()).to.include('late.txt');
 
     // A 413 cannot be provoked in-process (the limit is 100 MiB); its answer is replayed instead.
-    await page.route(/\/files\?/, (route) =>
+    await page.route(/\/uploads$/, (route) =>
       route.request().method() === 'POST'
         ? route.fulfill({ status: 413, contentType: 'application/json', body: JSON.stringify({ error: 'Payload too large' }) })
         : route.fallback(),
@@ -444,6 +471,94 @@ describe('browser app', function () {
     await expectVisible(item(page, 'folder-01'));
     expect(await files(page).getByRole('listitem').count()).to.equal(20);
   });
+  it('resumes an upload after a reload when the same file is picked again, and deletes a cancelled one on the server', async function () {
+    if (context === undefined) throw new Error('no browser');
+    const user = await createUser();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-resume-'));
+    // Slow enough to reload mid-upload, fast enough to keep the test to a few seconds.
+    const uploadRate = 512 * 1024;
+    try {
+      // Files on disk, not buffers: a second pick must have the same lastModified, part of the resume key.
+      const big = randomBytes(2 * 1024 * 1024);
+      const bigPath = path.join(dir, 'big.bin');
+      writeFileSync(bigPath, big);
+      const otherPath = path.join(dir, 'other.bin');
+      writeFileSync(otherPath, randomBytes(2 * 1024 * 1024));
+      const traffic = watchUploads(page);
+      const uploads = page.getByRole('list', { name: 'Uploads', exact: true });
+      await page.goto('/');
+      await logIn(page, user.email, user.password);
+      const cdp = await context.newCDPSession(page);
+      const throttle = async (bytesPerSecond: number): Promise<void> => {
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+      };
+      await cdp.send('Network.enable');
+      await throttle(uploadRate);
+
+      await pickFiles(page, [bigPath]);
+      const bar = uploads.getByRole('progressbar', { name: 'Upload of big.bin', exact: true });
+      await waitUntil('a quarter of big.bin sent', async () => Number(await bar.getAttribute('value')) >= big.length / 4, UI_TIMEOUT_MS, 50);
+      const uploadUrl = traffic.responses.find((response) => response.method === 'POST' && response.status === 201)?.location ?? '';
+      expect(uploadUrl).to.match(/\/uploads\/[0-9a-f]{32}$/);
+
+      // The reload cuts the PATCH off. The tab keeps its session; localStorage keeps the upload's URL, never the token.
+      const requestsBefore = traffic.requests.length;
+      const responsesBefore = traffic.responses.length;
+      await page.reload();
+      await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
+      const stored = await page.evaluate<string>('JSON.stringify(Object.entries(localStorage))');
+      expect(stored).to.include(uploadUrl);
+      expect(stored).to.not.include(user.token);
+      // The server keeps what arrived before the cut; once it has recorded it, the page may ask.
+      const serverOffset = async (): Promise<number> =>
+        Number((await api('HEAD', new URL(uploadUrl).pathname, { token: user.token, headers: { 'Tus-Resumable': '1.0.0' } })).headers.get('upload-offset'));
+      await waitUntil('the server to hold part of big.bin', async () => (await serverOffset()) > 0, UI_TIMEOUT_MS);
+      await throttle(uploadRate);
+
+      await pickFiles(page, [bigPath]);
+      await waitForText(uploads, 'Resuming');
+      await throttle(-1);
+      await waitForText(uploads, 'Uploaded');
+      const requestsAfter = traffic.requests.slice(requestsBefore);
+      const head = traffic.responses.slice(responsesBefore).find((response) => response.method === 'HEAD');
+      expect(requestsAfter.map((request) => request.method)).to.not.include('POST');
+      expect(requestsAfter[0]).to.include({ method: 'HEAD', url: uploadUrl });
+      expect(head).to.include({ url: uploadUrl, status: 200 });
+      const resumedAt = Number(head?.offset);
+      expect(resumedAt).to.be.greaterThan(0).and.lessThan(big.length);
+      expect(requestsAfter[1]).to.include({ method: 'PATCH', url: uploadUrl, offset: String(resumedAt) });
+
+      await expectVisible(item(page, 'big.bin'));
+      const saved = await downloaded(page, () => item(page, 'big.bin').getByRole('button', { name: 'Download', exact: true }).click());
+      expect(saved.bytes.equals(big)).to.equal(true);
+      // A finished upload is forgotten: the same file picked again would be a new copy.
+      expect(await page.evaluate<string>('JSON.stringify(Object.entries(localStorage))')).to.not.include(uploadUrl);
+
+      // Cancel deletes the upload on the server, and forgets it here.
+      await throttle(uploadRate);
+      const responsesBeforeCancel = traffic.responses.length;
+      await pickFiles(page, [otherPath]);
+      const otherBar = uploads.getByRole('progressbar', { name: 'Upload of other.bin', exact: true });
+      await waitUntil('some of other.bin sent', async () => Number(await otherBar.getAttribute('value')) > 0, UI_TIMEOUT_MS, 50);
+      const otherUrl = traffic.responses.slice(responsesBeforeCancel).find((response) => response.method === 'POST' && response.status === 201)?.location ?? '';
+      expect(otherUrl).to.match(/\/uploads\/[0-9a-f]{32}$/);
+      await uploads.getByRole('button', { name: 'Cancel upload of other.bin', exact: true }).click();
+      await waitForText(uploads, 'Cancelled');
+      await throttle(-1);
+      await waitUntil('the DELETE', () => traffic.responses.some((response) => response.method === 'DELETE' && response.url === otherUrl && response.status === 204), UI_TIMEOUT_MS);
+      const gone = await api('HEAD', new URL(otherUrl).pathname, { token: user.token, headers: { 'Tus-Resumable': '1.0.0' } });
+      expect(gone.status).to.equal(404);
+      expect(await page.evaluate<string>('JSON.stringify(Object.entries(localStorage))')).to.not.include(otherUrl);
+
+      // An empty file has nothing to PATCH: the POST alone finishes it.
+      await pickFiles(page, [{ name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) }]);
+      await expectVisible(item(page, 'empty.txt'));
+      const listed = await api('GET', '/files?parentId=0', { token: user.token });
+      expect((listed.body as { name: string }[]).map((file) => file.name).sort()).to.deep.equal(['big.bin', 'empty.txt']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 function breadcrumbs(page: Page): Locator {
@@ -459,6 +574,7 @@ describe('web routes', function () {
     expect(index.headers.get('content-security-policy')).to.equal(WEB_CSP);
     const html = await index.text();
     expect(html).to.include('<script type="module" src="/assets/main.js"></script>');
+    expect(html).to.include('<script defer src="/assets/tus.min.js"></script>');
     expect(html).to.not.match(/\sstyle=|<script>|\son[a-z]+=/i);
 
     const head = await fetch(`${baseUrl}/`, { method: 'HEAD' });
@@ -466,6 +582,7 @@ describe('web routes', function () {
 
     for (const [asset, type] of [
       ['/assets/main.js', /javascript/],
+      ['/assets/tus.min.js', /javascript/],
       ['/assets/app.css', /^text\/css/],
     ] as const) {
       const response = await fetch(baseUrl + asset);
@@ -473,6 +590,10 @@ describe('web routes', function () {
       expect(response.headers.get('content-type'), asset).to.match(type);
       expect(response.headers.get('content-security-policy'), asset).to.equal(WEB_CSP);
     }
+
+    // The library as installed, not a copy that could drift from package.json.
+    const bundle = await fetch(`${baseUrl}/assets/tus.min.js`);
+    expect(await bundle.text()).to.equal(readFileSync(require.resolve('tus-js-client/dist/tus.min.js'), 'utf8'));
 
     for (const hidden of ['/assets/tsconfig.json', '/assets/src/main.ts', '/assets/index.html', '/assets/../package.json', '/nowhere']) {
       const response = await fetch(baseUrl + hidden);

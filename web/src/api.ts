@@ -4,6 +4,7 @@
  */
 import type { components } from './generated/openapi.js';
 import { currentSession } from './session.js';
+import { tusLibrary, type TusDetailedError, type TusHttpResponse, type TusLibrary, type TusPreviousUpload } from './tus.js';
 
 /** The API's shapes, generated from its OpenAPI document (npm run types). */
 export type FileDoc = components['schemas']['File'];
@@ -26,6 +27,14 @@ export class ApiError extends Error {
 }
 
 const UNREACHABLE = 'The server could not be reached. Check that it is running and try again.';
+
+/** No answer at all, as opposed to an answer the app could not use: only this is worth waiting out. */
+class UnreachableError extends ApiError {
+  override name = 'UnreachableError';
+  constructor() {
+    super(0, UNREACHABLE);
+  }
+}
 
 let unauthorizedHandler: () => void = () => undefined;
 
@@ -96,7 +105,7 @@ async function request(method: string, path: string, options: RequestOptions = {
     response = await fetch(path, { method, headers, body, signal: options.signal, credentials: 'omit', redirect: 'error' });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError(0, UNREACHABLE);
+    throw new UnreachableError();
   }
   if (!response.ok) {
     const failure = new ApiError(response.status, errorMessage(response.status, parseJson(await response.text())));
@@ -220,45 +229,224 @@ export function isRasterImage(contentType: string): boolean {
   return RASTER_TYPES.includes(mediaType(contentType));
 }
 
+export interface UploadEvents {
+  progress(loaded: number, total: number): void;
+  /** The server already holds `offset` bytes: from before a reload, or before the network dropped. */
+  resuming(offset: number, total: number): void;
+  /**
+   * A request failed in a way worth trying again (`noAnswer`: the network, not the server); the
+   * upload waits, then carries on from the server's offset.
+   */
+  retrying(noAnswer: boolean): void;
+}
+
 export interface UploadHandle {
   done: Promise<FileDoc>;
-  abort: () => void;
+  /** Stops the upload and deletes what the server holds of it. */
+  cancel: () => void;
+  /** Stops the upload but leaves it on the server, so picking the same file again resumes it. */
+  pause: () => void;
+}
+
+const UPLOADS_ENDPOINT = '/uploads';
+
+/**
+ * Proxies in front of an API often cap a request body at 100 MB (Cloudflare's default, many
+ * nginx setups): a chunk of half that stays clear of such a cap with room to spare, and bounds
+ * what one failed request sends again. Smaller files go in a single PATCH.
+ */
+const CHUNK_SIZE = 50 * 1024 * 1024;
+
+/**
+ * About two and a half minutes of waiting in all, so a network that drops for a minute (a
+ * tunnel, a Wi-Fi handover, a laptop lid) does not fail the upload. The library starts the
+ * count again whenever the server accepted more bytes since the last failure.
+ */
+const RETRY_DELAYS_MS = [0, 1_000, 3_000, 5_000, 10_000, 15_000, 20_000, 30_000, 30_000, 30_000];
+
+/**
+ * No answer at all, a server error, or one of the two conflicts that clear up by themselves:
+ * 409 (the offset moved; the next attempt asks the server for it again) and 423 (another request,
+ * such as the one a page reload cut off, still holds the upload). Unlike the library's default,
+ * this retries while the browser says it is offline: that is the very wait to sit through.
+ */
+function worthRetrying(error: TusDetailedError): boolean {
+  const status = error.originalResponse?.getStatus() ?? 0;
+  return status === 0 || status >= 500 || status === 409 || status === 423;
 }
 
 /**
- * Uploads one file as a raw body with its metadata in the query string: streamed by the
- * server, and XMLHttpRequest (unlike fetch) reports upload progress.
+ * The key under which the URL of an unfinished upload is kept in localStorage (by the library's
+ * URL storage; the token never goes there): the same file picked again into the same folder
+ * resumes. A File carries no content hash, so name, type, size and modification time stand in.
+ * Each part is escaped, as the storage finds entries by a "fingerprint::" prefix.
  */
-export function uploadFile(file: File, parentId: FolderId, onProgress: (loaded: number, total: number) => void): UploadHandle {
-  const xhr = new XMLHttpRequest();
+function fingerprintOf(file: File, parentId: FolderId): string {
+  return ['files-manager', folderParam(parentId), file.name, file.type, file.size, file.lastModified].map((part) => encodeURIComponent(String(part))).join('/');
+}
+
+/** Upload URLs some upload of this page is using: two picks of one file must not share one. */
+const urlsInUse = new Set<string>();
+
+function newest(uploads: TusPreviousUpload[]): TusPreviousUpload | undefined {
+  const time = (upload: TusPreviousUpload): number => {
+    const parsed = Date.parse(upload.creationTime);
+    return Number.isNaN(parsed) ? 0 : parsed;
+  };
+  return uploads.reduce<TusPreviousUpload | undefined>((best, upload) => (best === undefined || time(upload) > time(best) ? upload : best), undefined);
+}
+
+async function forgetStoredUrl(tus: TusLibrary, fingerprint: string, url: string | null): Promise<void> {
+  if (url === null) return;
+  const storage = tus.defaultOptions.urlStorage;
+  const stored = await storage.findUploadsByFingerprint(fingerprint).catch((): TusPreviousUpload[] => []);
+  for (const entry of stored) if (entry.uploadUrl === url) await storage.removeUpload(entry.urlStorageKey).catch(() => undefined);
+}
+
+/**
+ * A refusal that trying again later cannot change (a folder gone, a file too large, an upload
+ * expired): the upload is deleted and forgotten, so that picking the file again starts afresh.
+ * Network failures, server errors and an ended session keep it, to resume later.
+ */
+function isDeadEnd(failure: ApiError): boolean {
+  return failure.status >= 400 && failure.status < 500 && failure.status !== 401;
+}
+
+function uploadError(tus: TusLibrary, error: Error): ApiError {
+  if (!(error instanceof tus.DetailedError)) return new ApiError(0, error.message);
+  const status = error.originalResponse?.getStatus() ?? 0;
+  if (error.originalResponse === null || status === 0) return new UnreachableError();
+  if (status < 400) return new ApiError(0, 'The server sent an unexpected answer.');
+  if (status === 401) unauthorizedHandler();
+  return new ApiError(status, errorMessage(status, parseJson(error.originalResponse.getBody())));
+}
+
+/** The upload's own patience, for the requests that follow its last byte. */
+async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  for (const delay of RETRY_DELAYS_MS) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof UnreachableError) && !(error instanceof ApiError && error.status >= 500)) throw error;
+      await new Promise((wake) => window.setTimeout(wake, delay));
+    }
+  }
+  return attempt();
+}
+
+/**
+ * The id of the file a finished upload became: on the response that finished it, else (when
+ * the library took "finished" from an earlier answer) from the upload itself.
+ */
+async function completedFileId(lastResponse: TusHttpResponse, uploadUrl: string | null): Promise<string> {
+  const fromResponse = lastResponse.getHeader('File-Id');
+  if (typeof fromResponse === 'string' && fromResponse !== '') return fromResponse;
+  if (uploadUrl !== null) {
+    const response = await request('HEAD', uploadUrl, { headers: { 'Tus-Resumable': '1.0.0' } });
+    const fromHead = response.headers.get('File-Id');
+    if (fromHead !== null && fromHead !== '') return fromHead;
+  }
+  throw new ApiError(0, 'The server sent an unexpected answer.');
+}
+
+/**
+ * Uploads one file with the tus protocol (tus-js-client): created by POST /uploads with its
+ * metadata, sent by PATCH in chunks, retried and resumed from the server's offset when the
+ * network fails, and resumed after a reload when the same file is picked again.
+ */
+export function uploadFile(file: File, parentId: FolderId, events: UploadEvents): UploadHandle {
+  let stop: (terminate: boolean) => void = () => undefined;
   const done = new Promise<FileDoc>((resolve, reject) => {
+    const tus = tusLibrary();
+    if (tus === undefined || !tus.isSupported) {
+      reject(new ApiError(0, 'The upload component did not load. Reload the page and try again.'));
+      return;
+    }
     const session = currentSession();
     if (session === undefined) {
       unauthorizedHandler();
       reject(new ApiError(401, 'Unauthorized'));
       return;
     }
+    let stopped = false;
+    let claimed: string | null = null;
+    const release = (): void => {
+      if (claimed !== null) urlsInUse.delete(claimed);
+      claimed = null;
+    };
+    // The URL changes when a stored one turned out to be gone and the library created another.
+    const claim = (url: string | null): void => {
+      release();
+      claimed = url;
+      if (url !== null) urlsInUse.add(url);
+    };
     const type = THUMBNAILED_TYPES.includes(mediaType(file.type)) ? 'image' : 'file';
-    const query = new URLSearchParams({ name: file.name, type, parentId: folderParam(parentId), isPublic: 'false' });
-    xhr.open('POST', `/files?${query.toString()}`);
-    xhr.setRequestHeader('X-Token', session.token);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.upload.addEventListener('progress', (event) => {
-      onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+    const upload = new tus.Upload(file, {
+      endpoint: UPLOADS_ENDPOINT,
+      headers: { 'X-Token': session.token },
+      metadata: { name: file.name, type, parentId: folderParam(parentId) },
+      chunkSize: CHUNK_SIZE,
+      retryDelays: RETRY_DELAYS_MS,
+      // A finished upload is a file: picking the same file later means another copy, not a resume.
+      removeFingerprintOnSuccess: true,
+      // Bytes sent with the POST would be lost to a reload before its answer named the upload's URL.
+      uploadDataDuringCreation: false,
+      fingerprint: (chosen) => Promise.resolve(fingerprintOf(chosen, parentId)),
+      onShouldRetry: (error) => {
+        const retry = worthRetrying(error);
+        if (retry && !stopped) events.retrying(error.originalResponse === null || error.originalResponse.getStatus() === 0);
+        return retry;
+      },
+      onProgress: (loaded, total) => events.progress(loaded, total),
+      onUploadUrlAvailable: () => claim(upload.url),
+      onAfterResponse: (sent, response) => {
+        // The library asks the server for its offset (HEAD) only when carrying on an upload it already has.
+        if (sent.getMethod() !== 'HEAD' || response.getStatus() !== 200) return;
+        const offset = Number.parseInt(response.getHeader('Upload-Offset') ?? '', 10);
+        if (Number.isSafeInteger(offset) && !stopped) events.resuming(offset, file.size);
+      },
+      onSuccess: ({ lastResponse }) => {
+        stopped = true;
+        release();
+        // Every byte is on the server by now: a network failure here is waited out like one during the upload.
+        withRetries(() => completedFileId(lastResponse, upload.url))
+          .then((id) => withRetries(() => requestJson('GET', `/files/${encodeURIComponent(id)}`)))
+          .then((body) => resolve(asFileDoc(body)), reject);
+      },
+      onError: (error) => {
+        stopped = true;
+        release();
+        const failure = uploadError(tus, error);
+        reject(failure);
+        if (isDeadEnd(failure)) {
+          const url = upload.url;
+          upload.abort(true).catch(() => forgetStoredUrl(tus, fingerprintOf(file, parentId), url));
+        }
+      },
     });
-    xhr.addEventListener('load', () => {
-      const body = parseJson(xhr.responseText);
-      if (xhr.status === 201) {
-        if (isFileDoc(body)) resolve(body);
-        else reject(new ApiError(0, 'The server sent an unexpected answer.'));
-        return;
-      }
-      if (xhr.status === 401) unauthorizedHandler();
-      reject(new ApiError(xhr.status, errorMessage(xhr.status, body)));
-    });
-    xhr.addEventListener('error', () => reject(new ApiError(0, UNREACHABLE)));
-    xhr.addEventListener('abort', () => reject(new ApiError(0, 'Upload cancelled')));
-    xhr.send(file);
+    stop = (terminate) => {
+      if (stopped) return;
+      stopped = true;
+      release();
+      reject(new ApiError(0, 'Upload cancelled'));
+      // The row does not wait for the DELETE: if it fails, the server expires the upload anyway,
+      // but its stored URL must go so that picking the file again starts afresh.
+      const url = upload.url;
+      upload.abort(terminate).catch(() => forgetStoredUrl(tus, fingerprintOf(file, parentId), url));
+    };
+    upload
+      .findPreviousUploads()
+      .catch((): TusPreviousUpload[] => [])
+      .then((previous) => {
+        if (stopped) return;
+        const resumable = newest(previous.filter((entry) => entry.uploadUrl !== null && !urlsInUse.has(entry.uploadUrl)));
+        if (resumable !== undefined) {
+          upload.resumeFromPreviousUpload(resumable);
+          claim(resumable.uploadUrl);
+        }
+        upload.start();
+      })
+      .catch((error: unknown) => reject(error instanceof Error ? uploadError(tus, error) : new ApiError(0, 'The upload could not start.')));
   });
-  return { done, abort: () => xhr.abort() };
+  return { done, cancel: () => stop(true), pause: () => stop(false) };
 }

@@ -1,6 +1,7 @@
 /**
  * Uploads from the file picker or a drop, a few at a time, each with its own progress bar.
- * Bytes go as a raw body (never base64), so the server streams them to disk.
+ * Each goes through the resumable upload protocol (api.ts): a network drop is waited out, and
+ * after a reload the same file picked into the same folder carries on where it stopped.
  */
 import { showError } from './alerts.js';
 import { ApiError, uploadFile, type FileDoc } from './api.js';
@@ -17,7 +18,10 @@ interface Job {
   entry: HTMLLIElement;
   cancel: HTMLButtonElement;
   cancelled: boolean;
-  abort?: () => void;
+  /** Set once it was found that the server already held part of the file. */
+  resumed: boolean;
+  cancelUpload?: () => void;
+  pause?: () => void;
 }
 
 export interface UploadHooks {
@@ -55,6 +59,14 @@ function updateClearButton(): void {
   byId('clear-uploads', HTMLButtonElement).hidden = list.querySelector('li.done, li.failed') === null;
 }
 
+function showProgress(job: Job, loaded: number, total: number): void {
+  job.progress.max = Math.max(total, 1);
+  job.progress.value = loaded;
+  const percent = total > 0 ? `${Math.floor((loaded / total) * 100)}%` : '';
+  if (job.resumed) job.status.textContent = percent === '' ? 'Resuming…' : `Resuming… ${percent}`;
+  else job.status.textContent = percent === '' ? 'Uploading…' : percent;
+}
+
 function pump(hooks: UploadHooks): void {
   while (active.size < PARALLEL_UPLOADS) {
     const job = queue.shift();
@@ -62,12 +74,18 @@ function pump(hooks: UploadHooks): void {
     if (job.cancelled) continue;
     active.add(job);
     job.status.textContent = 'Uploading…';
-    const handle = uploadFile(job.file, job.folder.id, (loaded, total) => {
-      job.progress.max = Math.max(total, 1);
-      job.progress.value = loaded;
-      job.status.textContent = total > 0 ? `${Math.floor((loaded / total) * 100)}%` : 'Uploading…';
+    const handle = uploadFile(job.file, job.folder.id, {
+      progress: (loaded, total) => showProgress(job, loaded, total),
+      resuming: (offset, total) => {
+        job.resumed = true;
+        showProgress(job, offset, total);
+      },
+      retrying: (noAnswer) => {
+        job.status.textContent = noAnswer ? 'Connection lost, retrying…' : 'Retrying…';
+      },
     });
-    job.abort = handle.abort;
+    job.cancelUpload = handle.cancel;
+    job.pause = handle.pause;
     handle.done
       .then(
         (created) => {
@@ -109,11 +127,11 @@ function enqueue(files: readonly File[], hooks: UploadHooks): void {
       status,
       cancel,
     ]);
-    const job: Job = { file, folder, progress, status, entry, cancel, cancelled: false };
+    const job: Job = { file, folder, progress, status, entry, cancel, cancelled: false, resumed: false };
     cancel.addEventListener('click', () => {
       job.cancelled = true;
-      if (job.abort === undefined) finish(job, 'failed', 'Cancelled');
-      else job.abort();
+      if (job.cancelUpload === undefined) finish(job, 'failed', 'Cancelled');
+      else job.cancelUpload();
     });
     list.append(entry);
     queue.push(job);
@@ -163,11 +181,14 @@ export function setupUploads(hooks: UploadHooks): void {
   });
 }
 
-/** Drops pending uploads and their entries, e.g. on logout. */
+/**
+ * Drops pending uploads and their entries, e.g. on logout. Started ones are paused, not
+ * deleted: the same user picking the same file again later resumes it.
+ */
 export function resetUploads(): void {
   for (const job of [...queue.splice(0), ...active]) {
     job.cancelled = true;
-    job.abort?.();
+    job.pause?.();
   }
   byId('upload-list', HTMLUListElement).replaceChildren();
   byId('uploads', HTMLElement).hidden = true;
