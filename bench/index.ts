@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=metadata,downloads,uploads,thumbnails,mixed,storage]`
+ * `npm run bench [-- --quick] [-- --only=metadata,downloads,uploads,thumbnails,mixed,storage,resumable]`
  *
  * Starts (or finds) MongoDB-compatible storage and Redis, builds and starts the real server
  * and worker as child processes, starts the bare baselines beside them, seeds data, runs
@@ -24,6 +24,7 @@ import type { BaselineOptions } from './baselines/server';
 import { runDownloads } from './scenarios/downloads';
 import { runMetadata } from './scenarios/metadata';
 import { runMixed } from './scenarios/mixed';
+import { runResumable } from './scenarios/resumable';
 import { runStorage } from './scenarios/storage';
 import { runThumbnails } from './scenarios/thumbnails';
 import { runUploads } from './scenarios/uploads';
@@ -35,6 +36,7 @@ const SCENARIOS = {
   thumbnails: runThumbnails,
   mixed: runMixed,
   storage: runStorage,
+  resumable: runResumable,
 } as const;
 type ScenarioName = keyof typeof SCENARIOS;
 
