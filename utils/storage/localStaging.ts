@@ -33,15 +33,16 @@ export class LocalStaging implements StagingStore {
 
   async append(state: Staging, offset: number, _length: number, body: Readable): Promise<Appended> {
     const file = this.stagedPath(state.key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    if (offset === 0) await fs.mkdir(path.dirname(file), { recursive: true });
     // Past the first byte the file must be there: creating it afresh would pad it with zeros.
     const flags = offset === 0 ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR;
     const fd = await openDescriptor(file, flags);
     try {
+      const { size } = await statDescriptor(fd);
       // Shorter than the offset, the file lost bytes the document counts: extending it would fill them with zeros.
-      if ((await statDescriptor(fd)).size < offset) throw new Error(`the staged upload ${file} is shorter than its offset ${offset}`);
+      if (size < offset) throw new Error(`the staged upload ${file} is shorter than its offset ${offset}`);
       // What a refused or interrupted request wrote past the offset is not part of the upload.
-      await truncateDescriptor(fd, offset);
+      if (size > offset) await truncateDescriptor(fd, offset);
     } catch (error) {
       await closeDescriptor(fd);
       throw error;
