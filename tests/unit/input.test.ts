@@ -3,6 +3,7 @@ import { ObjectId } from 'mongodb';
 import { HttpError } from '../../utils/errors';
 import { Base64Stream } from '../../utils/files/upload/base64Stream';
 import { parseFileChanges, parseIsPublic, parsePage, parseParentRef, parseThumbnailWidth, parseUploadMetadata } from '../../utils/files/input';
+import { fileFieldsOf, parseTusMetadata, parseUploadChecksum, parseUploadLength, parseUploadOffset } from '../../utils/files/resumable/protocol';
 import { parseSignUp } from '../../utils/users/input';
 
 /** The public message a parser throws with. */
@@ -121,5 +122,51 @@ describe('other request values', () => {
     expect(messageOf(() => parseSignUp({ password: 'x' }))).to.equal('400 Missing email');
     expect(messageOf(() => parseSignUp({ email: 'a@b', password: 7 }))).to.equal('400 Missing password');
     expect(parseSignUp({ email: 'a@b', password: 'x', extra: 1 })).to.deep.equal({ email: 'a@b', password: 'x' });
+  });
+});
+
+describe('the tus headers (utils/files/resumable/protocol.ts)', () => {
+  const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+  it('reads Upload-Metadata pairs, a key alone as empty, and keeps __proto__ a plain key', () => {
+    const fields = parseTusMetadata(`name ${b64('ünï.txt')},flag, __proto__ ${b64('x')}`);
+    expect(Object.entries(fields)).to.deep.equal([
+      ['name', 'ünï.txt'],
+      ['flag', ''],
+      ['__proto__', 'x'],
+    ]);
+    expect(Object.getPrototypeOf(fields)).to.equal(null);
+    expect(parseTusMetadata(undefined)).to.deep.equal({});
+  });
+
+  it('refuses a malformed Upload-Metadata: bad base64, a repeated key, an empty pair, a third part', () => {
+    for (const header of ['name !!!', `name ${b64('a')},name ${b64('b')}`, `name ${b64('a')},,type ${b64('file')}`, `name ${b64('a')} extra`]) {
+      expect(messageOf(() => parseTusMetadata(header)), header).to.equal('400 Invalid Upload-Metadata');
+    }
+  });
+
+  it("judges the file's fields as POST /files does: filename for a missing name, a MIME type as image or file, no folder", () => {
+    expect(fileFieldsOf({ filename: 'a.png', type: 'image/png' })).to.include({ name: 'a.png', type: 'image' });
+    expect(fileFieldsOf({ name: 'a.pdf', filename: 'b.pdf', type: 'application/pdf' })).to.include({ name: 'a.pdf', type: 'file' });
+    expect(messageOf(() => fileFieldsOf({ type: 'file' }))).to.equal('400 Missing name');
+    expect(messageOf(() => fileFieldsOf({ name: 'a' }))).to.equal('400 Missing type');
+    expect(messageOf(() => fileFieldsOf({ name: 'a', type: 'folder' }))).to.equal('400 Missing type');
+  });
+
+  it('reads lengths and offsets as plain decimal integers, the length within its maximum', () => {
+    expect(parseUploadLength('0', 10)).to.equal(0);
+    expect(messageOf(() => parseUploadLength(undefined, 10))).to.equal('400 Missing Upload-Length');
+    for (const value of ['-1', '1e3', ' 5', '0x10', '99999999999999999']) expect(messageOf(() => parseUploadLength(value, 10)), value).to.equal('400 Invalid Upload-Length');
+    expect(messageOf(() => parseUploadLength('11', 10))).to.equal('413 Payload too large');
+    expect(parseUploadOffset('42')).to.equal(42);
+    expect(messageOf(() => parseUploadOffset(undefined))).to.equal('400 Invalid Upload-Offset');
+  });
+
+  it('reads Upload-Checksum: a known algorithm with a digest of its size, else 400', () => {
+    const digest = Buffer.alloc(20, 1);
+    expect(parseUploadChecksum(`sha1 ${digest.toString('base64')}`)).to.deep.equal({ algorithm: 'sha1', digest });
+    expect(messageOf(() => parseUploadChecksum(`crc32 ${digest.toString('base64')}`))).to.equal('400 Unsupported checksum algorithm');
+    expect(messageOf(() => parseUploadChecksum(`sha256 ${digest.toString('base64')}`))).to.equal('400 Invalid Upload-Checksum');
+    expect(messageOf(() => parseUploadChecksum('sha1'))).to.equal('400 Invalid Upload-Checksum');
   });
 });

@@ -69,6 +69,8 @@ export async function createResumable(
   bytes?: IncomingBytes,
 ): Promise<UploadStatus> {
   const { parentId, isPublic } = await checkPlacement(owner, request.fields);
+  // Refused before the upload exists, rather than leaving one the client never learns of.
+  if ((bytes?.declared ?? 0) > request.length) throw payloadTooLarge();
   const now = Date.now();
   const upload: UploadDoc = {
     _id: randomBytes(16).toString('hex'),
