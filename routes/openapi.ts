@@ -115,7 +115,7 @@ const UPLOAD_BYTES_ERRORS = {
   408: tusError('The body came slower than BODY_MIN_BYTES_PER_SECOND', M.requestTimeout),
   413: tusError('More bytes than Upload-Length leaves', M.payloadTooLarge),
   415: tusError('A body that is not application/offset+octet-stream', M.unsupportedMediaType),
-  423: tusError('Another request on this upload held it for 2 s; see Retry-After', M.uploadBusy),
+  423: tusError('Another request on this upload held it for 2 s, or asked this one to stop (what arrived is kept); see Retry-After', M.uploadBusy),
   460: tusError('The body does not match Upload-Checksum: none of it was stored', M.checksumMismatch),
 };
 const offsetStream = { 'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } } };

@@ -36,14 +36,17 @@ export interface LockSpec {
   waitMs: number;
   /** The error for a lock held too long by another, or lost by this holder. */
   busy: () => HttpError;
+  /** Called once when the lock is found taken, before waiting: a way to ask the holder to finish sooner. */
+  onWait?: () => Promise<void>;
 }
 
-async function acquire({ keys, waitMs, busy }: LockSpec): Promise<string> {
+async function acquire({ keys, waitMs, busy, onWait }: LockSpec): Promise<string> {
   const deadline = Date.now() + waitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt += 1) {
     const token = await redisClient.eval(ACQUIRE, keys, [randomUUID(), String(LOCK_TTL_MS)]);
     if (typeof token === 'string') return token;
     if (Date.now() >= deadline) throw busy();
+    if (attempt === 0) await onWait?.();
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }

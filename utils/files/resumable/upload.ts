@@ -5,6 +5,7 @@ import { config } from '../../config';
 import type { UploadDoc } from '../../db';
 import { HttpError, notFound, payloadTooLarge, uploadAborted, uploadBusy } from '../../errors';
 import { queues } from '../../queues';
+import { redisClient } from '../../redis';
 import { type HeldLock, withRedisLock } from '../../redisLock';
 import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
@@ -41,11 +42,38 @@ export interface IncomingBytes {
   checksum?: Checksum;
 }
 
-/** A request waits this long for another on the same upload (one a client gave up on, still draining) before 423. */
+/** A request waits this long for another on the same upload before 423. */
 const LOCK_WAIT_MS = 2_000;
+/**
+ * A request that finds its upload busy asks the request holding it to stop where it is, as tusd
+ * does: the usual holder is one whose client has already given up (a dropped network closes
+ * nothing on the server's side), and would otherwise hold the upload until the body timeout.
+ * The holder keeps what arrived and answers 423; a client still there asks for the offset and
+ * carries on. How often a holder looks, and how long a request stays asked for:
+ */
+const RELEASE_POLL_MS = 200;
+const RELEASE_ASKED_SECONDS = 5;
+
+const releaseKey = (id: string): string => `upload_release_${id}`;
 
 function withUploadLock<T>(id: string, waitMs: number, work: (lock: HeldLock) => Promise<T>): Promise<T> {
-  return withRedisLock({ keys: [`upload_lock_${id}`, 'upload_fence'], waitMs, busy: uploadBusy }, work);
+  const onWait = (): Promise<void> => redisClient.set(releaseKey(id), 1, RELEASE_ASKED_SECONDS);
+  return withRedisLock({ keys: [`upload_lock_${id}`, 'upload_fence'], waitMs, busy: uploadBusy, onWait }, work);
+}
+
+/** Stops `stream` with 423 once another request asks for the upload; the returned function stops watching. */
+async function watchForRelease(id: string, stream: Transform): Promise<() => void> {
+  // Asked by a request that now holds the lock (this one): nobody is waiting any more.
+  await redisClient.del(releaseKey(id));
+  const poll = setInterval(() => {
+    redisClient.get(releaseKey(id)).then(
+      (asked) => {
+        if (asked !== null) stream.destroy(uploadBusy());
+      },
+      () => undefined,
+    );
+  }, RELEASE_POLL_MS);
+  return () => clearInterval(poll);
 }
 
 const expiryFrom = (now: number): Date => new Date(now + config().uploadExpirySeconds * 1000);
@@ -160,6 +188,7 @@ async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBy
   const stopWatching = finished(body, (error) => {
     if (error) stream.destroy(uploadAborted());
   });
+  const stopPolling = await watchForRelease(id, stream);
   body.pipe(stream);
   const store = stagingStore(upload.staging);
   let appended;
@@ -171,11 +200,13 @@ async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBy
     throw error;
   } finally {
     stopWatching();
+    stopPolling();
   }
+  // Released or cut off: the rest of the body, if any, is the error handler's to drain.
+  if (appended.error !== undefined) body.unpipe(stream);
   const failure = appended.error;
   const refusal = refusalOf(failure, check, bytes.checksum);
   if (refusal !== undefined) {
-    body.unpipe(stream);
     await store.release(appended.state, upload.staging);
     throw refusal;
   }

@@ -1609,7 +1609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            /** @description Another request on this upload held it for 2 s, or asked this one to stop (what arrived is kept); see Retry-After */
             423: {
                 headers: {
                     /** @description 1.0.0, on every answer */
@@ -2020,7 +2020,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            /** @description Another request on this upload held it for 2 s, or asked this one to stop (what arrived is kept); see Retry-After */
             423: {
                 headers: {
                     /** @description 1.0.0, on every answer */
