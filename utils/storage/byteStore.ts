@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { payloadTooLarge } from '../errors';
 
@@ -88,11 +88,10 @@ export function allKeys(key: string): string[] {
 }
 
 /**
- * Counts and hashes what flows through, and fails with 413 past `maxBytes` before the
- * excess is passed on.
+ * Counts what flows through and feeds it to `hashes`, and fails with 413 past `maxBytes` before
+ * the excess is passed on: an upload's one gate, whichever store or protocol it goes to.
  */
-export function meter(maxBytes: number): { stream: Transform; result: () => StoredBytes } {
-  const hash = createHash('sha256');
+export function hashingLimit(maxBytes: number, hashes: readonly Hash[]): { stream: Transform; size: () => number } {
   let size = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -101,9 +100,23 @@ export function meter(maxBytes: number): { stream: Transform; result: () => Stor
         callback(payloadTooLarge());
         return;
       }
-      hash.update(chunk);
+      for (const hash of hashes) hash.update(chunk);
       callback(null, chunk);
     },
   });
-  return { stream, result: () => ({ size, sha256: hash.digest('hex') }) };
+  return { stream, size: () => size };
+}
+
+/** hashingLimit with the SHA-256 a stored object's document keeps. */
+export function meter(maxBytes: number): { stream: Transform; result: () => StoredBytes } {
+  const hash = createHash('sha256');
+  const { stream, size } = hashingLimit(maxBytes, [hash]);
+  return { stream, result: () => ({ size: size(), sha256: hash.digest('hex') }) };
+}
+
+/** The SHA-256 of everything `source` gives, read to its end. */
+export async function sha256Of(source: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of source as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { finished, type Readable, Transform } from 'node:stream';
+import { finished, type Readable, type Transform } from 'node:stream';
 import { ObjectId } from 'mongodb';
 import { config } from '../../config';
 import type { UploadDoc } from '../../db';
@@ -7,6 +7,7 @@ import { HttpError, notFound, payloadTooLarge, uploadAborted, uploadBusy } from 
 import { queues } from '../../queues';
 import { redisClient } from '../../redis';
 import { type HeldLock, withRedisLock } from '../../redisLock';
+import { hashingLimit, sha256Of } from '../../storage/byteStore';
 import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
 import { deleteFiles, insertFile } from '../store';
@@ -152,25 +153,6 @@ async function forget(upload: UploadDoc): Promise<void> {
   if (upload.done !== true) await stagingStore(upload.staging).discard(upload.staging);
 }
 
-/**
- * Counts, hashes and checks what flows to the store: past `remaining` bytes it fails with 413
- * before passing the excess on.
- */
-function receiver(remaining: number, hashes: Hash[]): Transform {
-  let received = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length;
-      if (received > remaining) {
-        callback(payloadTooLarge());
-        return;
-      }
-      for (const hash of hashes) hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-}
-
 async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBytes | undefined): Promise<UploadStatus> {
   const { _id: id, offset, length } = upload;
   if (bytes === undefined || offset === length) {
@@ -180,7 +162,7 @@ async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBy
   if ((bytes.declared ?? 0) > length - offset) throw payloadTooLarge();
   const hash = resumeHash(id, offset);
   const check = bytes.checksum === undefined ? undefined : createHash(bytes.checksum.algorithm);
-  const stream = receiver(length - offset, [hash, check].filter((each) => each !== undefined));
+  const { stream } = hashingLimit(length - offset, [hash, check].filter((each) => each !== undefined));
   // Its failure reaches the store's append, which may still be opening its file when it happens.
   stream.on('error', () => undefined);
   const { body } = bytes;
@@ -245,7 +227,7 @@ async function finish(upload: UploadDoc, lock: HeldLock, hash: Hash | undefined)
   const { userId: owner, fileId, length, file } = upload;
   await stagingStore(upload.staging).complete(upload.staging, length);
   const blob = stagedBlob(upload.staging);
-  const sha256 = hash?.digest('hex') ?? (await digestOf(await blob.store.read(blob.key)));
+  const sha256 = hash?.digest('hex') ?? (await sha256Of(await blob.store.read(blob.key)));
   await lock.assertHeld();
   await insertFile({ _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
   // The parent may have begun its delete while the upload ran: see markSubtreeForDeletion.
@@ -292,8 +274,3 @@ export async function removeExpiredUploads(now = new Date()): Promise<number> {
   }
 }
 
-async function digestOf(source: Readable): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of source as AsyncIterable<Buffer>) hash.update(chunk);
-  return hash.digest('hex');
-}

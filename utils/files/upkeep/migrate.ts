@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { thumbnailKey, THUMBNAIL_WIDTHS, type ByteStore } from '../../storage/byteStore';
+import { sha256Of, thumbnailKey, THUMBNAIL_WIDTHS, type ByteStore } from '../../storage/byteStore';
 import { blobFields, blobOf, localStore, s3Store, type Blob } from '../../storage/stores';
 import { findOnLocalDisk, switchStorage } from '../store';
 
@@ -11,12 +9,6 @@ export interface MigrationReport {
   missing: number;
   /** Documents whose copy read back other than the original: left on the disk, to be tried again. */
   mismatched: number;
-}
-
-async function sha256Of(stream: Readable): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Copies one object and checks the copy by reading it back; false when it differs. */
