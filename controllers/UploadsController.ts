@@ -14,13 +14,9 @@ import {
   TUS_VERSION,
 } from '../utils/files/resumable/protocol';
 import { appendToUpload, createResumable, type IncomingBytes, terminateUpload, type UploadStatus, uploadStatus } from '../utils/files/resumable/upload';
-import { currentUserId } from './request';
+import { currentUserId, hasBody } from './request';
 
 /** Resumable uploads, as the tus 1.0 protocol has them (utils/files/resumable/). */
-
-function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
 
 /** Bytes come as `application/offset+octet-stream`, with an optional Upload-Checksum. */
 function incomingBytes(req: Request): IncomingBytes {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { ObjectId } from 'mongodb';
 import type { UserDoc } from '../utils/db';
@@ -9,6 +10,11 @@ declare module 'express-serve-static-core' {
     /** Set by `requireUser`. */
     user?: UserDoc;
   }
+}
+
+/** Whether a body follows the headers: a length over zero, or chunked. */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 export function token(req: Request): string {

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Timeouts } from '../utils/config';
 import { requestTimeout } from '../utils/errors';
+import { hasBody } from '../controllers/request';
 import { sendError } from './middleware';
 
 /** How often a request's body rate is looked at. */
@@ -14,8 +15,7 @@ const CHECK_EVERY_MS = 1000;
  */
 export function minimumBodyRate({ bodyGraceSeconds, bodyMinBytesPerSecond }: Timeouts): RequestHandler {
   return (req, res, next) => {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (!hasBody || req.complete) {
+    if (!hasBody(req) || req.complete) {
       next();
       return;
     }
