@@ -41,15 +41,19 @@ export function byteStore(): ByteStore {
   return s3Store() ?? localStore();
 }
 
-/** Where resumable uploads grow on the configured store. */
-export function newStaging(): Staging {
-  const store = byteStore();
-  const key = store.newKey();
-  return store instanceof S3Store ? store.staging.empty(key) : new LocalStaging(localStore()).empty(key);
+function stagingOf(store: LocalStore | S3Store): StagingStore {
+  return store instanceof S3Store ? store.staging : new LocalStaging(store);
 }
 
-/** The bucket of an upload staged in S3, which keeps it whatever STORAGE says now. */
-function stagingBucket(): S3Store {
+/** Where resumable uploads grow on the configured store. */
+export function newStaging(): Staging {
+  const store = s3Store() ?? localStore();
+  return stagingOf(store).empty(store.newKey());
+}
+
+/** The store an upload began on keeps it, whatever STORAGE says now. */
+function stagingHome(state: Staging): LocalStore | S3Store {
+  if (state.driver === 'local') return localStore();
   const bucket = s3Store();
   if (bucket === undefined) throw new Error('an upload is staged in S3, but STORAGE is not s3');
   return bucket;
@@ -57,12 +61,12 @@ function stagingBucket(): S3Store {
 
 /** The store an upload began on continues it. */
 export function stagingStore(state: Staging): StagingStore {
-  return state.driver === 'local' ? new LocalStaging(localStore()) : stagingBucket().staging;
+  return stagingOf(stagingHome(state));
 }
 
 /** Where a staged upload's bytes are once complete. */
 export function stagedBlob(state: Staging): Blob {
-  return { store: state.driver === 'local' ? localStore() : stagingBucket(), key: state.key };
+  return { store: stagingHome(state), key: state.key };
 }
 
 /** Every store documents may point into: the configured one, and the disk older documents may still use. */
