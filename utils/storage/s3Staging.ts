@@ -1,18 +1,16 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { S3Settings } from '../config';
 import { CALL_TIMEOUT_MS } from './s3Client';
-import { isMissingObject, nameOf } from './s3Errors';
+import type { ByteStore } from './byteStore';
+import { nameOf } from './s3Errors';
 import type { Appended, Staging, StagedPart, StagingStore } from './staging';
 
 /**
@@ -48,6 +46,8 @@ function s3State(state: Staging): S3State {
 /** A multipart upload per resumable upload, created with its first full part, completed into the file's object. */
 export class S3Staging implements StagingStore {
   constructor(
+    /** The bucket's own store, for what a staged upload does with whole objects (its tail): read, stat, delete. */
+    private readonly objects: Pick<ByteStore, 'read' | 'stat' | 'delete'>,
     private readonly client: () => S3Client,
     private readonly settings: S3Settings,
     /** The store's wrapper that turns an unreachable bucket into a 503. */
@@ -118,12 +118,11 @@ export class S3Staging implements StagingStore {
   }
 
   private async readTail(key: string, into: Buffer): Promise<number> {
-    const response = await this.call((client) => client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), { requestTimeout: CALL_TIMEOUT_MS }));
-    if (!(response.Body instanceof Readable)) throw new Error('S3 store: GetObject returned no Node.js stream');
     let filled = 0;
-    for await (const chunk of response.Body as AsyncIterable<Buffer>) filled += chunk.copy(into, filled);
+    for await (const chunk of (await this.objects.read(key)) as AsyncIterable<Buffer>) filled += chunk.copy(into, filled);
     return filled;
   }
+
 
   /** Named by the offset it ends at, so a refused request never overwrites the tail the document still names. */
   private async putTail(key: string, end: number, bytes: Buffer): Promise<{ key: string; size: number }> {
@@ -150,7 +149,7 @@ export class S3Staging implements StagingStore {
 
   async release(superseded: Staging, current: Staging): Promise<void> {
     const [gone, kept] = [s3State(superseded), s3State(current)];
-    if (gone.tail !== undefined && gone.tail.key !== kept.tail?.key) await this.deleteObject(gone.tail.key);
+    if (gone.tail !== undefined && gone.tail.key !== kept.tail?.key) await this.objects.delete([gone.tail.key]);
     // A refused first part created a multipart upload the kept state does not know of.
     if (gone.uploadId !== undefined && kept.uploadId === undefined) await this.abort(gone.key, gone.uploadId);
   }
@@ -178,15 +177,15 @@ export class S3Staging implements StagingStore {
       ));
     } catch (error) {
       // Completed by an earlier attempt that did not live to record it.
-      if (nameOf(error) !== 'NoSuchUpload' || (await this.objectSize(staged.key)) !== length) throw error;
+      if (nameOf(error) !== 'NoSuchUpload' || (await this.objects.stat(staged.key))?.size !== length) throw error;
     }
-    if (staged.tail !== undefined) await this.deleteObject(staged.tail.key);
+    if (staged.tail !== undefined) await this.objects.delete([staged.tail.key]);
   }
 
   async discard(state: Staging): Promise<void> {
     const staged = s3State(state);
     if (staged.uploadId !== undefined) await this.abort(staged.key, staged.uploadId);
-    if (staged.tail !== undefined) await this.deleteObject(staged.tail.key);
+    if (staged.tail !== undefined) await this.objects.delete([staged.tail.key]);
   }
 
   private async abort(key: string, uploadId: string): Promise<void> {
@@ -195,19 +194,5 @@ export class S3Staging implements StagingStore {
     } catch (error) {
       if (nameOf(error) !== 'NoSuchUpload') throw error;
     }
-  }
-
-  private async objectSize(key: string): Promise<number | undefined> {
-    try {
-      const head = await this.call((client) => client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), { requestTimeout: CALL_TIMEOUT_MS }));
-      return head.ContentLength;
-    } catch (error) {
-      if (isMissingObject(error)) return undefined;
-      throw error;
-    }
-  }
-
-  private async deleteObject(key: string): Promise<void> {
-    await this.call((client) => client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), { requestTimeout: CALL_TIMEOUT_MS }));
   }
 }

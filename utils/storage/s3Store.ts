@@ -47,7 +47,7 @@ export class S3Store implements ByteStore {
 
   constructor(private readonly settings: S3Settings) {
     this.client = createS3Client(settings);
-    this.staging = new S3Staging(() => this.live(), settings, (call) => this.tracked(call));
+    this.staging = new S3Staging(this, () => this.live(), settings, (call) => this.tracked(call));
   }
 
   private objectKey(key: string): string {
