@@ -30,6 +30,21 @@ export function ratioOf(ours: number, baseline: number): number | undefined {
   return baseline > 0 && Number.isFinite(ours) && Number.isFinite(baseline) ? ours / baseline : undefined;
 }
 
+/** One transfer (an upload) as measured: its wall time, and how much the server grew meanwhile. */
+export interface Transfer {
+  seconds: number;
+  growthBytes: number;
+}
+
+export function describeTransfer(measured: Transfer, bytes: number): string {
+  return `${fixed(measured.seconds, 2)} s (${fixed(bytes / MIB / measured.seconds)} MiB/s), RSS +${mib(measured.growthBytes)}`;
+}
+
+/** Several runs of one transfer: the median time, and the largest growth any run saw. */
+export function summarizeTransfers(runs: readonly Transfer[]): Transfer {
+  return { seconds: median(runs.map((run) => run.seconds)), growthBytes: Math.max(...runs.map((run) => run.growthBytes)) };
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;

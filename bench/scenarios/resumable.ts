@@ -12,7 +12,7 @@ import { authHeaders, type BenchContext } from '../lib/context';
 import { writeRandomFile } from '../lib/data';
 import { timed } from '../lib/http';
 import { peakGrowth } from '../lib/processes';
-import { fixed, median, MIB, mib, ratioOf, type Row, type Table } from '../lib/report';
+import { describeTransfer, fixed, median, MIB, mib, ratioOf, type Row, summarizeTransfers, type Table, type Transfer } from '../lib/report';
 import { terminateUpload, tusUpload, type RequestTiming, type TusResult } from '../lib/tus';
 
 const SIZE = 100 * MIB;
@@ -28,24 +28,28 @@ const VERSUS_TUSD = `tus 100 MiB, 8 MiB chunks: ours vs tusd ${TUSD_VERSION} (fi
 const VERSUS_RAW = 'tus 100 MiB, 8 MiB chunks, to ours vs our raw POST /files of the same bytes';
 const PER_REQUEST = 'per request, 8 MiB chunks (medians over every run)';
 
-interface Measured {
-  seconds: number;
-  growthBytes: number;
+interface Measured extends Transfer {
   /** Absent for the raw upload: one request, so its time is the whole. */
   requests?: RequestTiming[];
+}
+
+/** Ours against a baseline of the same 100 MiB: the baseline's time over ours, against TARGET_RATIO. */
+function ratioRow(scenario: string, ours: Measured, baseline: Measured, data: Record<string, unknown>): Row {
+  const ratio = ratioOf(baseline.seconds, ours.seconds);
+  return {
+    scenario,
+    ours: describeTransfer(ours, SIZE),
+    baseline: describeTransfer(baseline, SIZE),
+    ratio,
+    target: `>= ${fixed(TARGET_RATIO, 2)}x`,
+    met: ratio !== undefined && ratio >= TARGET_RATIO,
+    data,
+  };
 }
 
 interface Server {
   url: string;
   pid: number;
-}
-
-function describe(measured: Measured, size: number): string {
-  return `${fixed(measured.seconds, 2)} s (${fixed(size / MIB / measured.seconds)} MiB/s), RSS +${mib(measured.growthBytes)}`;
-}
-
-function summary(runs: readonly Measured[]): Measured {
-  return { seconds: median(runs.map((run) => run.seconds)), growthBytes: Math.max(...runs.map((run) => run.growthBytes)) };
 }
 
 /**
@@ -146,43 +150,25 @@ export async function runResumable(context: BenchContext): Promise<Table> {
     const sides = [toTusd(file, CHUNK), rawToOurs];
     if ('maxSize' in probe) sides.push(toOurs(ours, file, SIZE, CHUNK, expectedSha256));
     const [tusdRuns = [], rawRuns = [], oursRuns = []] = await inRounds(repetitions, sides);
-    const viaTusd = summary(tusdRuns);
-    const raw = summary(rawRuns);
+    const viaTusd = summarizeTransfers(tusdRuns);
+    const raw = summarizeTransfers(rawRuns);
     const tusdRequests = perRequest(tusdRuns, CHUNK);
 
     if (!('maxSize' in probe)) {
       const missing = `not measured: ${probe.missing}`;
       rows.push(
-        { scenario: VERSUS_TUSD, ours: missing, baseline: describe(viaTusd, SIZE), ratio: undefined, target: `>= ${fixed(TARGET_RATIO, 2)}x`, met: false, data: { tusd: viaTusd } },
-        { scenario: VERSUS_RAW, ours: missing, baseline: describe(raw, SIZE), ratio: undefined, target: `>= ${fixed(TARGET_RATIO, 2)}x`, met: false, data: { raw } },
+        { scenario: VERSUS_TUSD, ours: missing, baseline: describeTransfer(viaTusd, SIZE), ratio: undefined, target: `>= ${fixed(TARGET_RATIO, 2)}x`, met: false, data: { tusd: viaTusd } },
+        { scenario: VERSUS_RAW, ours: missing, baseline: describeTransfer(raw, SIZE), ratio: undefined, target: `>= ${fixed(TARGET_RATIO, 2)}x`, met: false, data: { raw } },
         { scenario: PER_REQUEST, ours: missing, baseline: tusdRequests.text, ratio: undefined, target: 'reported', met: undefined, data: { tusd: tusdRequests.data } },
       );
       return { title, rows };
     }
 
-    const viaOurs = summary(oursRuns);
-    const versusTusd = ratioOf(viaTusd.seconds, viaOurs.seconds);
-    const versusRaw = ratioOf(raw.seconds, viaOurs.seconds);
+    const viaOurs = summarizeTransfers(oursRuns);
     const oursRequests = perRequest(oursRuns, CHUNK);
     rows.push(
-      {
-        scenario: VERSUS_TUSD,
-        ours: describe(viaOurs, SIZE),
-        baseline: describe(viaTusd, SIZE),
-        ratio: versusTusd,
-        target: `>= ${fixed(TARGET_RATIO, 2)}x`,
-        met: versusTusd !== undefined && versusTusd >= TARGET_RATIO,
-        data: { ours: viaOurs, tusd: viaTusd, oursRuns: oursRuns.map((run) => run.seconds), tusdRuns: tusdRuns.map((run) => run.seconds) },
-      },
-      {
-        scenario: VERSUS_RAW,
-        ours: describe(viaOurs, SIZE),
-        baseline: describe(raw, SIZE),
-        ratio: versusRaw,
-        target: `>= ${fixed(TARGET_RATIO, 2)}x`,
-        met: versusRaw !== undefined && versusRaw >= TARGET_RATIO,
-        data: { ours: viaOurs, raw, rawRuns: rawRuns.map((run) => run.seconds) },
-      },
+      ratioRow(VERSUS_TUSD, viaOurs, viaTusd, { ours: viaOurs, tusd: viaTusd, oursRuns: oursRuns.map((run) => run.seconds), tusdRuns: tusdRuns.map((run) => run.seconds) }),
+      ratioRow(VERSUS_RAW, viaOurs, raw, { ours: viaOurs, raw, rawRuns: rawRuns.map((run) => run.seconds) }),
       {
         scenario: PER_REQUEST,
         ours: oursRequests.text,
@@ -203,8 +189,8 @@ export async function runResumable(context: BenchContext): Promise<Table> {
     const [smallOursRequests, smallTusdRequests] = [perRequest(smallOurs, SMALL_CHUNK), perRequest(smallTusd, SMALL_CHUNK)];
     rows.push({
       scenario: `per request, 1 MiB in ${SMALL_SIZE / SMALL_CHUNK} chunks of 64 KiB (a request's fixed cost)`,
-      ours: `${fixed(summary(smallOurs).seconds * 1000)} ms in all; ${smallOursRequests.text}`,
-      baseline: `${fixed(summary(smallTusd).seconds * 1000)} ms in all; ${smallTusdRequests.text}`,
+      ours: `${fixed(summarizeTransfers(smallOurs).seconds * 1000)} ms in all; ${smallOursRequests.text}`,
+      baseline: `${fixed(summarizeTransfers(smallTusd).seconds * 1000)} ms in all; ${smallTusdRequests.text}`,
       ratio: undefined,
       target: 'reported',
       met: undefined,
@@ -254,10 +240,10 @@ async function bigUploads(context: BenchContext, maxSize: number, ours: Server, 
     return [{ scenario: scenario('local driver'), ours: reason, baseline: '-', ratio: undefined, target, met: false }];
   }
   const row = (driver: string, runs: Measured[], baseline: string, data: Record<string, unknown>): Row => {
-    const measured = summary(runs);
+    const measured = summarizeTransfers(runs);
     return {
       scenario: scenario(driver),
-      ours: describe(measured, BIG_SIZE),
+      ours: describeTransfer(measured, BIG_SIZE),
       baseline,
       ratio: undefined,
       target,
@@ -272,8 +258,8 @@ async function bigUploads(context: BenchContext, maxSize: number, ours: Server, 
     await writeRandomFile(file, BIG_SIZE);
     const sha256 = await sha256Of(file);
     const localRuns = await repeat(repetitions, toOurs(ours, file, BIG_SIZE, BIG_CHUNK, sha256));
-    const viaTusd = summary(await repeat(repetitions, toTusd(file, BIG_CHUNK)));
-    rows.push(row('local driver', localRuns, `tusd: ${describe(viaTusd, BIG_SIZE)}`, { tusd: viaTusd }));
+    const viaTusd = summarizeTransfers(await repeat(repetitions, toTusd(file, BIG_CHUNK)));
+    rows.push(row('local driver', localRuns, `tusd: ${describeTransfer(viaTusd, BIG_SIZE)}`, { tusd: viaTusd }));
 
     // As scenario 6 does: a second server like ours with STORAGE=s3, on versitygw or the bucket the environment names.
     let s3: Awaited<ReturnType<typeof findOrStartS3>> | undefined;

@@ -8,25 +8,12 @@ import { multipartBody, writeBase64JsonBody, writeRandomFile } from '../lib/data
 import { request } from '../../scripts/lib/client';
 import { timed } from '../lib/http';
 import { peakGrowth } from '../lib/processes';
-import { fixed, median, MIB, mib, ratioOf, type Row, type Table } from '../lib/report';
+import { describeTransfer, fixed, MIB, mib, ratioOf, type Row, summarizeTransfers, type Table, type Transfer } from '../lib/report';
 
 const TARGET_RATIO = 0.9;
 /** base64 JSON against a raw upload of the same bytes to the same server: decoding costs something, not half. */
 const JSON_TARGET_RATIO = 0.5;
 const RSS_LIMIT_BYTES = 64 * MIB;
-
-interface Measured {
-  seconds: number;
-  growthBytes: number;
-}
-
-function describe(measured: Measured, payloadBytes: number): string {
-  return `${fixed(measured.seconds, 2)} s (${fixed(payloadBytes / MIB / measured.seconds)} MiB/s), RSS +${mib(measured.growthBytes)}`;
-}
-
-function summary(runs: readonly Measured[]): Measured {
-  return { seconds: median(runs.map((run) => run.seconds)), growthBytes: Math.max(...runs.map((run) => run.growthBytes)) };
-}
 
 interface Body {
   contentType: string;
@@ -38,26 +25,26 @@ interface Body {
 export async function runUploads(context: BenchContext): Promise<Table> {
   // One upload's time moves by half from run to run on a shared machine; a median needs several.
   const repetitions = context.quick ? 3 : 5;
-  const upload = async (body: Body, query: string): Promise<Measured> => {
+  const upload = async (body: Body, query: string): Promise<Transfer> => {
     const headers = { 'Content-Type': body.contentType, 'Content-Length': body.contentLength, ...authHeaders(context) };
     const { result, growthBytes } = await peakGrowth(context.ours.server.pid, () => timed(() => request('POST', `${context.ours.url}/files${query}`, { headers, body: body.stream() })));
     await deleteFile(context.ours.url, context.token, idOf(expectStatus(result.result, 201, `upload ${query}`)));
     return { seconds: result.seconds, growthBytes };
   };
-  const pipeToDisk = async (body: Body): Promise<Measured> => {
+  const pipeToDisk = async (body: Body): Promise<Transfer> => {
     const headers = { 'Content-Type': body.contentType, 'Content-Length': body.contentLength };
     const { result, growthBytes } = await peakGrowth(context.baseline.server.pid, () => timed(() => request('POST', `${context.baseline.url}/upload`, { headers, body: body.stream() })));
     expectStatus(result.result, 201, 'baseline upload');
     return { seconds: result.seconds, growthBytes };
   };
   /** Runs both sides `repetitions` times, alternating, so the machine's noise falls on both. */
-  const alternate = async (first: () => Promise<Measured>, second: () => Promise<Measured>): Promise<[Measured, Measured]> => {
-    const runs: [Measured[], Measured[]] = [[], []];
+  const alternate = async (first: () => Promise<Transfer>, second: () => Promise<Transfer>): Promise<[Transfer, Transfer]> => {
+    const runs: [Transfer[], Transfer[]] = [[], []];
     for (let round = 0; round < repetitions; round += 1) {
       runs[0].push(await first());
       runs[1].push(await second());
     }
-    return [summary(runs[0]), summary(runs[1])];
+    return [summarizeTransfers(runs[0]), summarizeTransfers(runs[1])];
   };
 
   const rows: Row[] = [];
@@ -72,8 +59,8 @@ export async function runUploads(context: BenchContext): Promise<Table> {
     const ratio = ratioOf(baseline.seconds, ours.seconds);
     rows.push({
       scenario: `upload ${name} 100 MiB vs a bare pipe to disk`,
-      ours: describe(ours, large),
-      baseline: describe(baseline, large),
+      ours: describeTransfer(ours, large),
+      baseline: describeTransfer(baseline, large),
       ratio,
       target: `>= ${fixed(TARGET_RATIO, 2)}x, RSS < ${mib(RSS_LIMIT_BYTES)}`,
       met: ours.growthBytes < RSS_LIMIT_BYTES && ratio !== undefined && ratio >= TARGET_RATIO,
@@ -91,8 +78,8 @@ export async function runUploads(context: BenchContext): Promise<Table> {
     const ratio = ratioOf(rawOfSameBytes.seconds, ours.seconds);
     rows.push({
       scenario: `upload base64 JSON ${size / MIB} MiB vs raw upload of the same bytes`,
-      ours: describe(ours, size),
-      baseline: describe(rawOfSameBytes, size),
+      ours: describeTransfer(ours, size),
+      baseline: describeTransfer(rawOfSameBytes, size),
       ratio,
       target: `>= ${fixed(JSON_TARGET_RATIO, 2)}x, RSS < ${mib(RSS_LIMIT_BYTES)}`,
       met: ours.growthBytes < RSS_LIMIT_BYTES && ratio !== undefined && ratio >= JSON_TARGET_RATIO,
