@@ -4,12 +4,15 @@
  * headers, so each ratio says what is the framework, what is the database and what is ours.
  * Scenario 1 uses the same drivers, clients and queries (Redis GET, MongoDB findOne/aggregate);
  * scenarios 2 and 3 are plain file streaming, and a download after the same lookups as ours.
+ * Scenario 7 has a bare tus endpoint on the Express app.
  * Run as its own process, like the service, so both are measured the same way.
  */
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import { ObjectId } from 'mongodb';
@@ -17,6 +20,7 @@ import { securityHeaders } from '../../routes/securityHeaders';
 import { dbClient, type FileDoc, type UserDoc } from '../../utils/db';
 import { parseObjectId as toObjectId } from '../../utils/files/input';
 import { redisClient } from '../../utils/redis';
+import { WRITE_BUFFER_BYTES } from '../../utils/storage/localStore';
 
 export interface BaselineOptions {
   port: number;
@@ -130,6 +134,56 @@ async function handle(options: BaselineOptions, req: IncomingMessage, res: Serve
   json(res, 404, { error: 'Not found' });
 }
 
+/**
+ * The least a Node service does for tus-js-client's upload, on Express: make an empty file,
+ * append each PATCH where the file's size says the upload is, keep the running SHA-256 the
+ * service keeps, and say the new offset. No token, lock or database, so what ours spends beyond
+ * it is its own, and what it spends beyond tusd is Node's and Express's. The file goes once full.
+ */
+function tusCeiling(app: express.Express, uploadDir: string): void {
+  const uploads = new Map<string, { file: string; length: number; hash: Hash }>();
+  app.use('/uploads', (_req, res, next) => {
+    res.set('Tus-Resumable', '1.0.0');
+    next();
+  });
+  app.post('/uploads', async (req, res) => {
+    const id = randomBytes(16).toString('hex');
+    const file = path.join(uploadDir, `tus-${id}`);
+    await fs.writeFile(file, '');
+    uploads.set(id, { file, length: Number(req.get('Upload-Length')), hash: createHash('sha256') });
+    res.status(201).location(`/uploads/${id}`).set('Upload-Offset', '0').end();
+  });
+  app.patch('/uploads/:id', async (req, res) => {
+    const upload = uploads.get(req.params.id);
+    if (upload === undefined) {
+      res.status(404).end();
+      return;
+    }
+    const handle = await fs.open(upload.file, 'r+');
+    const { size } = await handle.stat();
+    if (Number(req.get('Upload-Offset')) !== size) {
+      await handle.close();
+      res.status(409).end();
+      return;
+    }
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        upload.hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    const output = handle.createWriteStream({ start: size, highWaterMark: WRITE_BUFFER_BYTES });
+    await pipeline(req, hashing, output);
+    const offset = size + output.bytesWritten;
+    if (offset >= upload.length) {
+      upload.hash.digest();
+      uploads.delete(req.params.id);
+      await fs.rm(upload.file);
+    }
+    res.status(204).set('Upload-Offset', String(offset)).end();
+  });
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as BaselineOptions;
   await dbClient.connect(options.dbUrl, options.dbName);
@@ -148,6 +202,7 @@ async function main(): Promise<void> {
   framework.get('/status', (_req, res) => {
     res.json({ redis: redisClient.isAlive(), db: dbClient.isAlive() });
   });
+  tusCeiling(framework, options.uploadDir);
   const expressServer = framework.listen(options.expressPort, '127.0.0.1');
   const stop = (): void => {
     for (const each of [server, expressServer]) {
