@@ -2,17 +2,27 @@ import type { Request, Response } from 'express';
 import type { ObjectId } from 'mongodb';
 import { userForToken } from '../utils/auth/tokens';
 import { findReadableContent } from '../utils/files/content';
-import { parseFileChanges, parseListFilesQuery, parseObjectId, parseThumbnailWidth, type UploadMetadata, wantsAllFields } from '../utils/files/input';
+import {
+  parseFileChanges,
+  parseListFilesQuery,
+  parseObjectId,
+  parseSignedQuery,
+  parseSignedUrlRequest,
+  parseThumbnailWidth,
+  type UploadMetadata,
+  wantsAllFields,
+} from '../utils/files/input';
 import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
 import { stageJsonUpload } from '../utils/files/upload/json';
 import { stageMultipartUpload } from '../utils/files/upload/multipart';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
+import { signOwnedDownload, verifyDownload } from '../utils/files/signedUrls';
 import { listFolder } from '../utils/files/tree';
 import { createUpload } from '../utils/files/upload/create';
 import { stageRawUpload } from '../utils/files/upload/raw';
 import type { StagedBytes } from '../utils/files/upload/stagedBytes';
 import { sendContent } from './download';
-import { currentUserId, token } from './request';
+import { currentUserId, publicBaseUrl, token } from './request';
 
 /**
  * The three forms of `POST /files`: JSON with base64 `data` (the contract), multipart/form-data,
@@ -59,10 +69,25 @@ export default class FilesController {
     res.status(204).end();
   }
 
-  /** The size is checked before anything is looked up. */
+  /** A URL of the content that works without a token until it expires (utils/files/signedUrls.ts). */
+  static async postSignedUrl(req: Request, res: Response): Promise<void> {
+    const request = parseSignedUrlRequest(req.body);
+    const { fileId, query, expiresAt } = await signOwnedDownload(currentUserId(res), parseObjectId(req.params.id), request);
+    res.json({ url: `${publicBaseUrl(req)}/files/${fileId.toHexString()}/data?${query}`, expiresAt: expiresAt.toISOString() });
+  }
+
+  /** A signed URL's query is checked first; otherwise the size is, before anything is looked up. */
   static async getFile(req: Request, res: Response): Promise<void> {
+    const signed = parseSignedQuery(req.query);
+    if (signed !== undefined) {
+      // The id as it is in the path: another spelling of the same id is a change too.
+      await verifyDownload(String(req.params.id), signed.options, signed.signature);
+      const { width, disposition, expires } = signed.options;
+      await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), 'signed', width), { disposition, expires });
+      return;
+    }
     const width = parseThumbnailWidth(req.query.size);
     const viewer = async () => (await userForToken(token(req)))?._id;
-    await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), viewer, width));
+    await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), { viewer }, width));
   }
 }

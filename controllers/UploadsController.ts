@@ -14,7 +14,7 @@ import {
   TUS_VERSION,
 } from '../utils/files/resumable/protocol';
 import { appendToUpload, createResumable, type IncomingBytes, terminateUpload, type UploadStatus, uploadStatus } from '../utils/files/resumable/upload';
-import { currentUserId, hasBody } from './request';
+import { currentUserId, hasBody, publicBaseUrl } from './request';
 
 /** Resumable uploads, as the tus 1.0 protocol has them (utils/files/resumable/). */
 
@@ -51,7 +51,7 @@ export default class UploadsController {
     const fields = fileFieldsOf(parseTusMetadata(metadata));
     const status = await createResumable(currentUserId(res), { length, fields, metadata }, hasBody(req) ? incomingBytes(req) : undefined);
     setStatusHeaders(res, status);
-    res.status(201).location(`${req.protocol}://${req.get('host') ?? 'localhost'}/uploads/${status.id}`).end();
+    res.status(201).location(`${publicBaseUrl(req)}/uploads/${status.id}`).end();
   }
 
   static async headUpload(req: Request, res: Response): Promise<void> {

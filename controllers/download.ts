@@ -6,6 +6,7 @@ import mime from 'mime-types';
 import { notFound, preconditionFailed, rangeNotSatisfiable } from '../utils/errors';
 import { MissingObjectError } from '../utils/storage/byteStore';
 import type { ReadableContent } from '../utils/files/content';
+import type { Disposition } from '../utils/files/signedUrls';
 import { log } from '../utils/log';
 import { evaluatePreconditions, selectRange, type Validators } from './conditional';
 
@@ -56,18 +57,34 @@ async function describe({ file, blob, width }: ReadableContent): Promise<Represe
   return { size: stat.size, etag, lastModified: createdAt ?? stat.modified };
 }
 
+/** How a signed URL asked for the content: saved or shown, and until when (Unix seconds) it may be read. */
+export interface SignedDelivery {
+  disposition?: Disposition;
+  expires: number;
+}
+
+/**
+ * A public file may sit in shared caches briefly; a signed URL's answer in the browser's own
+ * until the URL expires (the bytes under an id never change), so an `<img src>` shown again
+ * costs no request; anything else is revalidated each time.
+ */
+function cacheControl(file: ReadableContent['file'], signed: SignedDelivery | undefined): string {
+  if (signed !== undefined) return `private, max-age=${Math.max(0, signed.expires - Math.floor(Date.now() / 1000))}`;
+  return file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache';
+}
+
 /**
  * Serves content with HTTP semantics: HEAD, one Range, conditional requests, validators.
- * User content is inert: nosniff and a sandbox CSP, and active types only as attachments,
- * so an uploaded page can never run as the API's origin.
+ * User content is inert: nosniff and a sandbox CSP, and active types only as attachments
+ * (whatever a signed URL asks), so an uploaded page can never run as the API's origin.
  */
-export async function sendContent(req: Request, res: Response, content: ReadableContent): Promise<void> {
+export async function sendContent(req: Request, res: Response, content: ReadableContent, signed?: SignedDelivery): Promise<void> {
   const { file, blob } = content;
   const representation = await describe(content);
   res.set({
     ETag: representation.etag,
     'Last-Modified': representation.lastModified.toUTCString(),
-    'Cache-Control': file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache',
+    'Cache-Control': cacheControl(file, signed),
   });
   const precondition = evaluatePreconditions(req.method, req.headers, representation);
   if (precondition === 'failed') throw preconditionFailed();
@@ -96,7 +113,10 @@ export async function sendContent(req: Request, res: Response, content: Readable
     'Content-Type': type,
     'Content-Length': String(range === undefined ? representation.size : range.end - range.start + 1),
     'Accept-Ranges': 'bytes',
-    'Content-Disposition': contentDisposition(file.name, { type: ACTIVE_CONTENT.test(type) ? 'attachment' : 'inline', fallback: asciiFallback(file.name) }),
+    'Content-Disposition': contentDisposition(file.name, {
+      type: ACTIVE_CONTENT.test(type) || signed?.disposition === 'attachment' ? 'attachment' : 'inline',
+      fallback: asciiFallback(file.name),
+    }),
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': "sandbox; default-src 'none'",
   });

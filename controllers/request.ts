@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import type { ObjectId } from 'mongodb';
+import { config } from '../utils/config';
 import type { UserDoc } from '../utils/db';
 
 /** What a request carries, read the same way by the controllers and the middleware. */
@@ -35,4 +36,9 @@ export function currentUserId(res: Response): ObjectId {
 /** The client's address: the socket's, or the one a trusted proxy reports (TRUST_PROXY). */
 export function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? '';
+}
+
+/** Where clients reach the service, for the absolute URLs it hands out: PUBLIC_URL, else the request's own scheme and host. */
+export function publicBaseUrl(req: Request): string {
+  return config().publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }

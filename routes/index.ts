@@ -30,6 +30,7 @@ export function createRouter(): Router {
   router.put('/files/:id/publish', requireUser, FilesController.putPublish);
   router.put('/files/:id/unpublish', requireUser, FilesController.putUnpublish);
   router.get('/files/:id/data', FilesController.getFile);
+  router.post('/files/:id/url', requireUser, jsonBody(SMALL_JSON_LIMIT_BYTES), FilesController.postSignedUrl);
 
   // Resumable uploads (tus 1.0): the protocol's version is checked before the token.
   router.options('/uploads', tusResumable, UploadsController.options);

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { FileChangesBody, ListFilesQuery, ObjectIdText, ShowFileQuery, ThumbnailSize, UploadJson, UploadMultipart, UploadQuery } from '../utils/files/input';
+import {
+  FileChangesBody,
+  ListFilesQuery,
+  ObjectIdText,
+  ShowFileQuery,
+  SignedQuery,
+  SignedUrlBody,
+  ThumbnailSize,
+  UploadJson,
+  UploadMultipart,
+  UploadQuery,
+} from '../utils/files/input';
 import { DetailedFileSchema, PublicFileSchema } from '../utils/files/present';
 import { PublicUserSchema } from '../utils/users/accounts';
 import { SignUpBody } from '../utils/users/input';
@@ -58,6 +69,8 @@ const BODY_ERRORS = {
 const UNPARSABLE = { 400: error('A path the server cannot parse', M.badRequest) };
 const TREE_BUSY = { 409: error("Another move or delete of the same user's folders held the lock for 20 s", M.treeBusy) };
 const PARSE_ERRORS = [M.badRequest, M.invalidJson];
+/** parseOptionalFields' answer: the unknown fields, then the mistyped ones. */
+const NAMED_FIELDS = /^(Unknown fields: .+?)?(; )?(Invalid fields: .+)?$/;
 
 const FILE_ID = { name: 'id', in: 'path', required: true, schema: schema(ObjectIdText), description: 'A file id (24 hex digits); anything else is 404' };
 const PUBLIC: Json[] = [];
@@ -235,6 +248,10 @@ function resumablePaths(): Json {
 }
 
 const StatusSchema = z.strictObject({ redis: z.boolean(), db: z.boolean() });
+const SignedUrlSchema = z.strictObject({
+  url: z.string().meta({ description: 'GET /files/{id}/data with expires, the options and signature in its query' }),
+  expiresAt: z.string().meta({ format: 'date-time' }),
+});
 const HealthSchema = z.strictObject({ db: z.boolean(), redis: z.boolean(), storage: z.boolean() });
 
 /** One optional query parameter per field, its description lifted from the field's schema. */
@@ -250,6 +267,7 @@ const contentResponses: Json = {
   206: { description: 'One byte range', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
   304: { description: 'Not modified: If-None-Match or If-Modified-Since matched' },
   400: error('A size other than 500, 250 or 100, or a folder', M.invalidSize, M.folderHasNoContent, M.badRequest),
+  403: error('A signed URL that was changed in any way or signed with another key, or one past its expiry', M.invalidSignature, M.expired),
   404: error('No such file, a private file of someone else, or bytes (a thumbnail) not made yet', M.notFound),
   412: error('If-Match or If-Unmodified-Since failed', M.preconditionFailed),
   416: error('The range is outside the file', M.rangeNotSatisfiable),
@@ -261,9 +279,15 @@ const contentOperation = (method: 'get' | 'head'): Json => ({
   tags: ['content'],
   operationId: method === 'get' ? 'downloadFile' : 'headFileData',
   summary: method === 'get' ? 'The content of a file, or of its thumbnail' : 'The headers of the content, without it',
-  description: 'No token needed for a public file. Conditional and range requests follow RFC 9110.',
+  description:
+    'No token needed for a public file, nor with the query of a signed URL (POST /files/{id}/url), which reads any file as its owner would until it expires. ' +
+    'Conditional and range requests follow RFC 9110.',
   security: [{}, { token: [] }],
-  parameters: [FILE_ID, { name: 'size', in: 'query', required: false, schema: schema(ThumbnailSize, 'input'), description: 'A thumbnail width' }],
+  parameters: [
+    FILE_ID,
+    { name: 'size', in: 'query', required: false, schema: schema(ThumbnailSize, 'input'), description: 'A thumbnail width' },
+    ...queryParameters(SignedQuery.omit({ size: true }).partial()),
+  ],
   responses: contentResponses,
 });
 
@@ -454,7 +478,7 @@ function buildDocument(): Json {
             200: fileResponse('The file as changed'),
             400: error(
               'Unknown or mistyped fields, then the upload rules',
-              /^(Unknown fields: .+?)?(; )?(Invalid fields: .+)?$/,
+              NAMED_FIELDS,
               M.expectedObject,
               M.missingName,
               M.invalidName,
@@ -501,6 +525,26 @@ function buildDocument(): Json {
         },
       },
       '/files/{id}/data': { get: contentOperation('get'), head: contentOperation('head') },
+      '/files/{id}/url': {
+        post: {
+          tags: ['content'],
+          operationId: 'signDownloadUrl',
+          summary: 'A URL of the content that needs no token until it expires',
+          description: 'For an <img src>, a browser’s own download manager or someone else’s script. Any change to the URL voids it; every server of the deployment accepts it.',
+          security: TOKEN,
+          parameters: [FILE_ID],
+          requestBody: { required: false, content: jsonContent(SignedUrlBody, 'input') },
+          responses: {
+            200: { description: 'The URL and when it expires', content: jsonContent(SignedUrlSchema) },
+            400: error('Unknown or mistyped fields, or a folder', NAMED_FIELDS, M.expectedObject, M.folderHasNoContent, ...PARSE_ERRORS),
+            ...UNAUTHORIZED,
+            ...NOT_FOUND,
+            ...BODY_ERRORS,
+            ...HEADERS_TOO_LARGE,
+            ...UNAVAILABLE,
+          },
+        },
+      },
       ...resumablePaths(),
     },
   };

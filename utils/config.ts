@@ -20,6 +20,10 @@ export interface Config {
   storage: StorageSettings;
   /** Opens /admin/queues to requests carrying it; unset, the page does not exist. */
   adminToken?: string;
+  /** Signs download URLs; unset, a key generated once is kept in the database for every server. */
+  urlSigningSecret?: string;
+  /** The service's address as clients reach it (behind a proxy), for the URLs it hands out; unset, each request's own host. */
+  publicUrl?: string;
   /** How long start-up waits for the database and Redis (containers start in any order) before giving up. */
   connectTimeoutSeconds: number;
 }
@@ -112,6 +116,17 @@ function readTrustProxy(read: EnvReader, name: string): Config['trustProxy'] {
   return items;
 }
 
+/** An http(s) origin with an optional path, without a query or fragment; kept without its trailing slash. */
+function readPublicUrl(read: EnvReader, name: string): string | undefined {
+  const raw = read.url(name, ['http', 'https']);
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw) || /[?#]/.test(raw)) {
+    read.problems.push(`${read.named(name)} must be an http(s) URL without a query or fragment, got "${raw}"`);
+    return undefined;
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
 
@@ -150,6 +165,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     storage: readStorage(read),
     adminToken: read.secret('ADMIN_TOKEN', 16),
+    urlSigningSecret: read.secret('URL_SIGNING_SECRET', 32),
+    publicUrl: readPublicUrl(read, 'PUBLIC_URL'),
     connectTimeoutSeconds: read.integer('CONNECT_TIMEOUT_SECONDS', 60, 0, 3600),
   };
 

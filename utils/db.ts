@@ -1,9 +1,12 @@
-import { Collection, Db, MongoClient, ObjectId } from 'mongodb';
+import { type Binary, Collection, Db, MongoClient, ObjectId } from 'mongodb';
 import { config } from './config';
 import { log } from './log';
 import type { Staging } from './storage/staging';
 
-/** The documents of the collections, as stored. utils/users/store.ts, utils/files/store.ts and utils/files/resumable/store.ts query them. */
+/**
+ * The documents of the collections, as stored. utils/users/store.ts, utils/files/store.ts,
+ * utils/files/resumable/store.ts and utils/auth/secrets.ts query them.
+ */
 
 /** MongoDB's (and FerretDB's) code for an insert that a unique index refused. */
 export const DUPLICATE_KEY = 11000;
@@ -63,6 +66,13 @@ export interface UploadDoc {
   expiresAt: Date;
   /** Set once the file's document exists. */
   done?: boolean;
+}
+
+/** A key every server of a deployment shares, made once by whichever server needs it first. */
+export interface SecretDoc {
+  _id: string;
+  key: Binary;
+  createdAt: Date;
 }
 
 /** The fields that say where a document's bytes are: the local disk's `localPath`, or a driver and its key. */
@@ -149,6 +159,10 @@ export class DBClient {
 
   get uploads(): Collection<UploadDoc> {
     return this.database.collection<UploadDoc>('uploads');
+  }
+
+  get secrets(): Collection<SecretDoc> {
+    return this.database.collection<SecretDoc>('secrets');
   }
 
   get database(): Db {

@@ -56,6 +56,8 @@ export const MESSAGES = {
   offsetMismatch: 'Upload-Offset does not match',
   checksumMismatch: 'Checksum mismatch',
   uploadBusy: 'Upload is busy',
+  invalidSignature: 'Invalid signature',
+  expired: 'Expired',
 } as const;
 
 /**
@@ -93,6 +95,9 @@ export const requestTimeout = (): HttpError => new HttpError(408, MESSAGES.reque
 export const preconditionFailed = (): HttpError => new HttpError(412, MESSAGES.preconditionFailed);
 /** Another request is appending to the same resumable upload (tus clients retry 423). */
 export const uploadBusy = (): HttpError => new HttpError(423, MESSAGES.uploadBusy, { 'Retry-After': '1' });
+/** A signed URL changed in any way, or not signed by this deployment's key. */
+export const invalidSignature = (): HttpError => new HttpError(403, MESSAGES.invalidSignature);
+export const signatureExpired = (): HttpError => new HttpError(403, MESSAGES.expired);
 export const unsupportedMediaType = (): HttpError => new HttpError(415, MESSAGES.unsupportedMediaType);
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, MESSAGES.rangeNotSatisfiable, { 'Content-Range': `bytes */${size}` });

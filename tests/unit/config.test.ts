@@ -116,6 +116,29 @@ describe('loadConfig: throttling and proxies', () => {
   });
 });
 
+describe('loadConfig: the URLs the service hands out', () => {
+  it('signs with a key from the database and builds URLs from each request unless told otherwise', () => {
+    const config = loadConfig({});
+    expect(config.urlSigningSecret).to.equal(undefined);
+    expect(config.publicUrl).to.equal(undefined);
+  });
+
+  it('reads URL_SIGNING_SECRET, and PUBLIC_URL without its trailing slash', () => {
+    const secret = 'x'.repeat(32);
+    const config = loadConfig({ URL_SIGNING_SECRET: secret, PUBLIC_URL: 'https://files.example.com/api/' });
+    expect(config.urlSigningSecret).to.equal(secret);
+    expect(config.publicUrl).to.equal('https://files.example.com/api');
+  });
+
+  it('lists a short secret and a PUBLIC_URL that is not an http(s) URL without a query', () => {
+    for (const publicUrl of ['files.example.com', 'ftp://files.example.com', 'https://files.example.com/?a=1', 'https://exa mple.com']) {
+      const error = configError({ URL_SIGNING_SECRET: 'short', PUBLIC_URL: publicUrl });
+      expect(error.problems.some((problem) => problem.startsWith('URL_SIGNING_SECRET ')), publicUrl).to.equal(true);
+      expect(error.problems.some((problem) => problem.startsWith('PUBLIC_URL ')), publicUrl).to.equal(true);
+    }
+  });
+});
+
 describe('loadConfig: storage', () => {
   it('keeps the bytes on the local disk by default', () => {
     expect(loadConfig({}).storage).to.deep.equal({ driver: 'local' });

@@ -14,24 +14,25 @@ export interface ReadableContent {
 }
 
 /**
- * The bytes the caller may read. A private file is "Not found" to everyone but its owner,
- * before anything else is revealed about it. `viewer` (token, then user) is looked up while the
- * file is, so a private download waits for one database round trip instead of two; a public
- * file is served alike to everyone, and its download neither waits for the viewer nor fails
- * with its lookup.
+ * Who asks for the bytes: whoever X-Token names, looked up while the file is, so a private
+ * download waits for one database round trip instead of two; or the holder of a URL the
+ * owner signed (its signature already checked), who reads as the owner would.
  */
-export async function findReadableContent(
-  id: ObjectId | null,
-  viewer: () => Promise<ObjectId | undefined>,
-  width: ThumbnailWidth | undefined,
-): Promise<ReadableContent> {
+export type Reader = { viewer: () => Promise<ObjectId | undefined> } | 'signed';
+
+/**
+ * The bytes the caller may read. A private file is "Not found" to everyone but its owner,
+ * before anything else is revealed about it. A public file is served alike to everyone, and
+ * its download neither waits for the viewer nor fails with its lookup.
+ */
+export async function findReadableContent(id: ObjectId | null, reader: Reader, width: ThumbnailWidth | undefined): Promise<ReadableContent> {
   if (id === null) throw notFound();
-  const viewing = viewer();
+  const viewing = reader === 'signed' ? undefined : reader.viewer();
   // Awaited below only for a private file; a public one must not leave its failure unhandled.
-  viewing.catch(() => undefined);
+  viewing?.catch(() => undefined);
   const file = await findFile(id);
   if (file === null) throw notFound();
-  if (file.isPublic !== true && (await viewing)?.equals(file.userId) !== true) throw notFound();
+  if (file.isPublic !== true && viewing !== undefined && (await viewing)?.equals(file.userId) !== true) throw notFound();
   if (file.type === 'folder') throw badRequest(MESSAGES.folderHasNoContent);
   const blob = blobOf(file);
   if (blob === undefined) throw notFound();

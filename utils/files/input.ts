@@ -1,9 +1,10 @@
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
-import { badRequest, type HttpError, MESSAGES } from '../errors';
+import { badRequest, type HttpError, invalidSignature, MESSAGES } from '../errors';
 import { fieldsOf, validate } from '../validate';
 import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../storage/byteStore';
+import { type Disposition, DISPOSITIONS, SIGNED_URL_DEFAULT_SECONDS, SIGNED_URL_MAX_SECONDS, type SignedOptions } from './signedUrls';
 
 /**
  * Raw request values (JSON bodies, multipart fields, query strings) turned into typed ones.
@@ -73,6 +74,33 @@ export const FileChangesBody = z.strictObject({
   isPublic: IsPublicInput.optional(),
 });
 
+/** `POST /files/:id/url`. */
+export const SignedUrlBody = z.strictObject({
+  expiresIn: z
+    .number()
+    .int()
+    .min(1)
+    .max(SIGNED_URL_MAX_SECONDS)
+    .optional()
+    .meta({ description: `Seconds the URL works for, 1 to ${SIGNED_URL_MAX_SECONDS}; ${SIGNED_URL_DEFAULT_SECONDS} when absent` }),
+  size: z
+    .union(THUMBNAIL_WIDTHS.map((width) => z.literal(width)))
+    .optional()
+    .meta({ description: 'A thumbnail width: the URL serves that thumbnail' }),
+  disposition: z.enum(DISPOSITIONS).optional().meta({ description: 'attachment: browsers save it instead of showing it' }),
+});
+
+/**
+ * A signed URL's query, exactly as signDownload writes it: anything else in it (another
+ * parameter, one twice, another spelling of a number) could only be a change, so it is 403.
+ */
+export const SignedQuery = z.strictObject({
+  expires: z.string().regex(/^[1-9]\d{0,11}$/).meta({ description: 'Signed URLs only: when it expires, in Unix seconds' }),
+  size: z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]]).optional(),
+  disposition: z.enum(DISPOSITIONS).optional().meta({ description: 'Signed URLs only: attachment has browsers save the content' }),
+  signature: z.string().regex(/^[A-Za-z0-9_-]{43}$/).meta({ description: "Signed URLs only: HMAC-SHA256 of the method, path, expiry and options (base64url)" }),
+});
+
 export const ThumbnailSize = z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]], { error: MESSAGES.invalidSize });
 
 export interface UploadMetadata {
@@ -121,6 +149,21 @@ export function parseUploadMetadata(fields: Record<string, unknown>, hasContent:
   return { name, type, parent: parseParentRef(fields.parentId), isPublic: parseIsPublic(fields.isPublic) };
 }
 
+export function parseSignedUrlRequest(body: unknown): { expiresIn: number; width?: ThumbnailWidth; disposition?: Disposition } {
+  const { expiresIn = SIGNED_URL_DEFAULT_SECONDS, size, disposition } = parseOptionalFields(SignedUrlBody, body);
+  return { expiresIn, width: size, disposition };
+}
+
+/** A signed URL's options and signature; undefined for a URL that is not one (no `signature` or `expires`). */
+export function parseSignedQuery(query: Record<string, unknown>): { options: SignedOptions; signature: Buffer } | undefined {
+  if (!('signature' in query) && !('expires' in query)) return undefined;
+  const parsed = SignedQuery.safeParse(query);
+  if (!parsed.success) throw invalidSignature();
+  const { expires, size, disposition, signature } = parsed.data;
+  const options: SignedOptions = { expires: Number(expires), width: size === undefined ? undefined : (Number(size) as ThumbnailWidth), disposition };
+  return { options, signature: Buffer.from(signature, 'base64url') };
+}
+
 /** Page numbers are integers from 0; anything else is page 0. */
 export function parsePage(value: unknown): number {
   if (typeof value !== 'string' || !/^\d+$/.test(value)) return 0;
@@ -142,22 +185,26 @@ export function parseThumbnailWidth(value: unknown): ThumbnailWidth | undefined 
 }
 
 /**
- * `PATCH /files/:id`: unknown fields and wrong types are named in one answer; then the
- * name's own rules, as on upload.
+ * A JSON body of optional fields (an absent body is none of them): unknown fields and wrong
+ * types are named in one answer, `Unknown fields: a, b; Invalid fields: c`.
  */
-export function parseFileChanges(body: unknown): FileChanges {
+export function parseOptionalFields<Schema extends z.ZodObject>(schema: Schema, body: unknown): z.output<Schema> {
   if (body !== undefined && fieldsOf(body) !== body) throw badRequest(MESSAGES.expectedObject);
-  const result = FileChangesBody.safeParse(body ?? {});
-  if (!result.success) {
-    const unknown = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
-    const invalid = result.error.issues.filter((issue) => issue.code !== 'unrecognized_keys').map((issue) => String(issue.path[0]));
-    const parts = [unknown.length > 0 ? `Unknown fields: ${unknown.join(', ')}` : '', invalid.length > 0 ? `Invalid fields: ${invalid.join(', ')}` : ''];
-    throw badRequest(parts.filter(Boolean).join('; '));
-  }
-  const { name, parentId, isPublic } = result.data;
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const unknown = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
+  const invalid = result.error.issues.filter((issue) => issue.code !== 'unrecognized_keys').map((issue) => String(issue.path[0]));
+  const parts = [unknown.length > 0 ? `Unknown fields: ${unknown.join(', ')}` : '', invalid.length > 0 ? `Invalid fields: ${invalid.join(', ')}` : ''];
+  throw badRequest(parts.filter(Boolean).join('; '));
+}
+
+/** `PATCH /files/:id`: parseOptionalFields, then the name's own rules, as on upload. */
+export function parseFileChanges(body: unknown): FileChanges {
+  const fields = parseOptionalFields(FileChangesBody, body);
+  const { name, parentId, isPublic } = fields;
   const changes: FileChanges = {};
   if (name !== undefined) changes.name = validate(FileName, name);
-  if ('parentId' in result.data) changes.parent = parseParentRef(parentId);
+  if ('parentId' in fields) changes.parent = parseParentRef(parentId);
   if (isPublic !== undefined) changes.isPublic = isTrue(isPublic);
   return changes;
 }

@@ -212,7 +212,7 @@ export interface paths {
         };
         /**
          * The content of a file, or of its thumbnail
-         * @description No token needed for a public file. Conditional and range requests follow RFC 9110.
+         * @description No token needed for a public file, nor with the query of a signed URL (POST /files/{id}/url), which reads any file as its owner would until it expires. Conditional and range requests follow RFC 9110.
          */
         get: operations["downloadFile"];
         put?: never;
@@ -221,9 +221,29 @@ export interface paths {
         options?: never;
         /**
          * The headers of the content, without it
-         * @description No token needed for a public file. Conditional and range requests follow RFC 9110.
+         * @description No token needed for a public file, nor with the query of a signed URL (POST /files/{id}/url), which reads any file as its owner would until it expires. Conditional and range requests follow RFC 9110.
          */
         head: operations["headFileData"];
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{id}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A URL of the content that needs no token until it expires
+         * @description For an <img src>, a browser’s own download manager or someone else’s script. Any change to the URL voids it; every server of the deployment accepts it.
+         */
+        post: operations["signDownloadUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1281,6 +1301,12 @@ export interface operations {
             query?: {
                 /** @description A thumbnail width */
                 size?: "100" | "250" | "500";
+                /** @description Signed URLs only: when it expires, in Unix seconds */
+                expires?: string;
+                /** @description Signed URLs only: attachment has browsers save the content */
+                disposition?: "inline" | "attachment";
+                /** @description Signed URLs only: HMAC-SHA256 of the method, path, expiry and options (base64url) */
+                signature?: string;
             };
             header?: never;
             path: {
@@ -1325,6 +1351,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Invalid size" | "A folder doesn't have content" | "Bad request";
+                    };
+                };
+            };
+            /** @description A signed URL that was changed in any way or signed with another key, or one past its expiry */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid signature" | "Expired";
                     };
                 };
             };
@@ -1384,6 +1422,12 @@ export interface operations {
             query?: {
                 /** @description A thumbnail width */
                 size?: "100" | "250" | "500";
+                /** @description Signed URLs only: when it expires, in Unix seconds */
+                expires?: string;
+                /** @description Signed URLs only: attachment has browsers save the content */
+                disposition?: "inline" | "attachment";
+                /** @description Signed URLs only: HMAC-SHA256 of the method, path, expiry and options (base64url) */
+                signature?: string;
             };
             header?: never;
             path: {
@@ -1431,6 +1475,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description A signed URL that was changed in any way or signed with another key, or one past its expiry */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid signature" | "Expired";
+                    };
+                };
+            };
             /** @description No such file, a private file of someone else, or bytes (a thumbnail) not made yet */
             404: {
                 headers: {
@@ -1464,6 +1520,132 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Range not satisfiable";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    signDownloadUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Seconds the URL works for, 1 to 86400; 3600 when absent */
+                    expiresIn?: number;
+                    /** @description A thumbnail width: the URL serves that thumbnail */
+                    size?: 500 | 250 | 100;
+                    /**
+                     * @description attachment: browsers save it instead of showing it
+                     * @enum {string}
+                     */
+                    disposition?: "inline" | "attachment";
+                };
+            };
+        };
+        responses: {
+            /** @description The URL and when it expires */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description GET /files/{id}/data with expires, the options and signature in its query */
+                        url: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description Unknown or mistyped fields, or a folder */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: ("Expected a JSON object" | "A folder doesn't have content" | "Bad request" | "Invalid JSON") | string;
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such file of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description The body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body charset or encoding the server cannot read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
                     };
                 };
             };
