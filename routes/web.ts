@@ -5,11 +5,12 @@ import express, { Router, type Response } from 'express';
 
 /**
  * The browser app's own policy. The API's `default-src 'none'` would stop the page from loading
- * its script and styles; this one allows exactly those from this origin, images from blob:
- * (thumbnails and previews fetched with the token) and requests to this origin only.
+ * its script and styles; this one allows exactly those from this origin, images from this origin
+ * (thumbnails and previews load from signed URLs) and data: (the empty favicon), and requests to
+ * this origin only.
  */
 export const WEB_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; " +
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export const NOT_BUILT_MESSAGE = 'Web app not built: run npm run build:web';

@@ -15,7 +15,7 @@ import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
-import { api, createUser, harness, uniqueEmail } from '../support';
+import { api, base64, createUser, harness, uniqueEmail, upload } from '../support';
 
 const UI_TIMEOUT_MS = 15_000;
 const THUMBNAIL_TIMEOUT_MS = 90_000;
@@ -82,6 +82,27 @@ async function logIn(page: Page, email: string, password: string): Promise<void>
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
+}
+
+/**
+ * A signed URL of file `id`'s content on the app's own origin, with `query` among its parameters
+ * (null: absent), and no token anywhere in it.
+ */
+function expectSignedUrl(url: string | null, id: string, token: string, query: Record<string, string | null> = {}): void {
+  expect(url, 'a URL').to.be.a('string');
+  const parsed = new URL(url ?? '');
+  expect(parsed.origin).to.equal(new URL(harness().baseUrl).origin);
+  expect(parsed.pathname).to.equal(`/files/${id}/data`);
+  expect(parsed.searchParams.get('expires')).to.match(/^\d+$/);
+  expect(parsed.searchParams.get('signature')).to.match(/^[\w-]+$/);
+  for (const [name, value] of Object.entries(query)) expect(parsed.searchParams.get(name), name).to.equal(value);
+  expect(url).to.not.include(token);
+}
+
+async function idOf(page: Page, name: string): Promise<string> {
+  const id = await item(page, name).getAttribute('data-id');
+  if (id === null) throw new Error(`${name} has no data-id`);
+  return id;
 }
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ download: Download; bytes: Buffer }> {
@@ -238,7 +259,8 @@ describe('browser app', function () {
     // The worker's thumbnail replaces the placeholder.
     const thumbnail = item(page, 'photo.png').getByRole('img', { name: 'Thumbnail of photo.png', exact: true });
     await expectVisible(thumbnail, THUMBNAIL_TIMEOUT_MS);
-    expect(await thumbnail.getAttribute('src')).to.match(/^blob:/);
+    const photoId = await idOf(page, 'photo.png');
+    expectSignedUrl(await thumbnail.getAttribute('src'), photoId, token as string, { size: '250', disposition: null });
     await waitUntil('the thumbnail to decode', async () => (await naturalWidth(thumbnail)) === 250, UI_TIMEOUT_MS);
     await page.getByRole('button', { name: 'Clear finished', exact: true }).click();
     await screenshot(page, '03-folder-with-thumbnail');
@@ -248,7 +270,7 @@ describe('browser app', function () {
     const preview = page.getByRole('dialog', { name: 'photo.png' });
     const big = preview.getByRole('img', { name: 'photo.png', exact: true });
     await expectVisible(big);
-    expect(await big.getAttribute('src')).to.match(/^blob:/);
+    expectSignedUrl(await big.getAttribute('src'), photoId, token as string, { size: null, disposition: null });
     await waitUntil('the preview to decode', async () => (await naturalWidth(big)) === 640, UI_TIMEOUT_MS);
     await screenshot(page, '04-image-preview');
     await preview.getByRole('button', { name: 'Close', exact: true }).click();
@@ -267,6 +289,7 @@ describe('browser app', function () {
     // Download: the very bytes that were uploaded.
     const image = await downloaded(page, () => item(page, 'photo.png').getByRole('button', { name: 'Download', exact: true }).click());
     expect(image.download.suggestedFilename()).to.equal('photo.png');
+    expectSignedUrl(image.download.url(), photoId, token as string, { size: null, disposition: 'attachment' });
     expect(image.bytes.equals(photo)).to.equal(true);
     const other = await downloaded(page, () => item(page, 'data.bin').getByRole('button', { name: 'Download', exact: true }).click());
     expect(other.bytes.equals(binary)).to.equal(true);
@@ -328,13 +351,59 @@ describe('browser app', function () {
     await waitUntil('the token to be revoked', async () => (await api('GET', '/users/me', { token: token as string })).status === 401, UI_TIMEOUT_MS);
   });
 
+  it('loads thumbnails and downloads from signed URLs that need no token, reusing a thumbnail’s URL', async function () {
+    const user = await createUser();
+    const photo = await makePhoto(320, 200);
+    const image = await upload(user.token, { name: 'sunset.png', type: 'image', data: base64(photo) });
+    await upload(user.token, { name: 'Album', type: 'folder' });
+    // Every request the page makes for file content, and every signed URL it asks for.
+    const reads: { url: string; token: string | undefined }[] = [];
+    let signings = 0;
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname === `/files/${image.id}/data`) reads.push({ url: request.url(), token: request.headers()['x-token'] });
+      if (pathname === `/files/${image.id}/url` && request.method() === 'POST') signings += 1;
+    });
+    await page.goto('/');
+    await logIn(page, user.email, user.password);
+
+    const thumbnail = item(page, 'sunset.png').getByRole('img', { name: 'Thumbnail of sunset.png', exact: true });
+    await expectVisible(thumbnail, THUMBNAIL_TIMEOUT_MS);
+    await waitUntil('the thumbnail to decode', async () => (await naturalWidth(thumbnail)) === 250, UI_TIMEOUT_MS);
+    const src = await thumbnail.getAttribute('src');
+    expectSignedUrl(src, image.id, user.token, { size: '250', disposition: null });
+    // The URL alone is enough, and the page sent no token with it either.
+    const anonymous = await fetch(src ?? '');
+    expect(anonymous.status).to.equal(200);
+    expect(anonymous.headers.get('cache-control')).to.match(/^private, max-age=\d+$/);
+    expect((await sharp(Buffer.from(await anonymous.arrayBuffer())).metadata()).width).to.equal(250);
+    expect(reads).to.not.be.empty;
+    expect(reads.filter((read) => read.token !== undefined)).to.deep.equal([]);
+
+    // Listing the folder again shows the very same URL, which the browser's cache answers: no new signature.
+    const signedBefore = signings;
+    await item(page, 'Album').getByRole('button', { name: 'Album', exact: true }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Album', exact: true }));
+    await breadcrumbs(page).getByRole('button', { name: 'My files', exact: true }).click();
+    await expectVisible(thumbnail);
+    expect(await thumbnail.getAttribute('src')).to.equal(src);
+    expect(signings).to.equal(signedBefore);
+
+    // The download goes through the browser's download manager, from an attachment URL.
+    const saved = await downloaded(page, () => item(page, 'sunset.png').getByRole('button', { name: 'Download', exact: true }).click());
+    expectSignedUrl(saved.download.url(), image.id, user.token, { size: null, disposition: 'attachment' });
+    expect(saved.download.suggestedFilename()).to.equal('sunset.png');
+    expect(saved.bytes.equals(photo)).to.equal(true);
+    expect(reads.filter((read) => read.token !== undefined)).to.deep.equal([]);
+  });
+
   it('never runs an uploaded HTML page: opening or downloading it only downloads', async function () {
     if (context === undefined) throw new Error('no browser');
     const user = await createUser();
     const html = Buffer.from(
       "<!doctype html><title>pwned</title><script>parent.postMessage('pwned','*');document.title='pwned';window.top.__pwned=1</script>",
     );
-    // Watch from the start of the page for anything the file could do, and for every blob: made.
+    // Watch from the start of the page for anything the file could do, and for any blob: made (none should be: downloads are signed URLs).
     await page.addInitScript(`
       window.__messages = [];
       window.__blobTypes = [];
@@ -354,18 +423,22 @@ describe('browser app', function () {
     await (await chooser).setFiles([{ name: 'evil.html', mimeType: 'text/html', buffer: html }]);
     await expectVisible(item(page, 'evil.html'));
 
+    const id = await idOf(page, 'evil.html');
     const opened = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'evil.html', exact: true }).click());
     expect(opened.bytes.equals(html)).to.equal(true);
+    expectSignedUrl(opened.download.url(), id, user.token, { disposition: 'attachment' });
     const saved = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'Download', exact: true }).click());
     expect(saved.bytes.equals(html)).to.equal(true);
+    expectSignedUrl(saved.download.url(), id, user.token, { disposition: 'attachment' });
+    // Even opened in a tab, the URL only ever downloads.
+    const head = await fetch(saved.download.url(), { method: 'HEAD' });
+    expect(head.headers.get('content-disposition')).to.match(/^attachment/);
     // Give a script that did get loaded somewhere the time to run.
     await page.waitForTimeout(1000);
 
     expect(await page.evaluate<unknown>('window.__pwned')).to.equal(undefined);
     expect(await page.evaluate<unknown[]>('window.__messages')).to.deep.equal([]);
-    const blobTypes = await page.evaluate<string[]>('window.__blobTypes');
-    expect(blobTypes).to.not.be.empty;
-    expect(blobTypes.every((type) => type === 'application/octet-stream')).to.equal(true);
+    expect(await page.evaluate<string[]>('window.__blobTypes')).to.deep.equal([]);
     expect(await page.title()).to.not.equal('pwned');
     expect(context.pages().length).to.equal(pagesBefore);
     for (const open of context.pages()) expect(await open.title()).to.not.equal('pwned');

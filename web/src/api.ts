@@ -1,8 +1,9 @@
 /**
  * The client of the Files Manager API. Every call goes to this origin (the CSP allows nothing
- * else) and carries the token in the X-Token header, never in the URL.
+ * else) and carries the token in the X-Token header, never in the URL. What the browser loads
+ * by itself (an <img>, a download) cannot send that header: it gets a signed URL instead.
  */
-import type { components } from './generated/openapi.js';
+import type { components, operations } from './generated/openapi.js';
 import { currentSession } from './session.js';
 import { tusLibrary, type TusDetailedError, type TusHttpResponse, type TusLibrary, type TusPreviousUpload } from './tus.js';
 
@@ -202,18 +203,106 @@ export function publicLink(id: string): string {
 }
 
 export interface DataOptions {
-  size?: 100 | 250 | 500;
   method?: 'GET' | 'HEAD';
   range?: { first: number; last: number };
   signal?: AbortSignal;
 }
 
-/** A file's bytes (or a thumbnail's), fetched with the token; the caller reads the body. */
+/** A file's bytes, fetched with the token, for what the page itself reads; the caller reads the body. */
 export async function fileData(id: string, options: DataOptions = {}): Promise<Response> {
-  const query = options.size === undefined ? '' : `?size=${options.size}`;
   const headers: Record<string, string> = {};
   if (options.range !== undefined) headers.Range = `bytes=${options.range.first}-${options.range.last}`;
-  return request(options.method ?? 'GET', `/files/${encodeURIComponent(id)}/data${query}`, { headers, signal: options.signal });
+  return request(options.method ?? 'GET', `/files/${encodeURIComponent(id)}/data`, { headers, signal: options.signal });
+}
+
+type SignUrlBody = NonNullable<operations['signDownloadUrl']['requestBody']>['content']['application/json'];
+type SignedUrlAnswer = operations['signDownloadUrl']['responses'][200]['content']['application/json'];
+
+/** `size`: a thumbnail width, the URL serves that thumbnail; `disposition: 'attachment'`: the browser saves the answer instead of showing it. */
+export type SignedUrlOptions = Pick<SignUrlBody, 'size' | 'disposition'>;
+
+/** How long a signed URL is asked for: an <img> shown again within the hour is answered by the browser's cache. */
+const SIGNED_URL_SECONDS = 3600;
+/**
+ * A cached URL is handed out only while this much of its life is left, so that what starts with
+ * it (an <img> still loading, a download the browser resumes after a network drop) finds it valid.
+ */
+const SIGNED_URL_MARGIN_MS = 5 * 60 * 1000;
+
+interface SignedUrlEntry {
+  url: Promise<string>;
+  /** Once the answer came: the URL, and this clock's time after which it is not handed out any more. */
+  known?: { url: string; reuseUntil: number };
+}
+
+/**
+ * Signed URLs by (file, size, disposition): the same thumbnail shown again gets the same URL,
+ * which the browser's HTTP cache answers without a request. A request still on its way is
+ * shared too, so a listing never asks twice for one URL.
+ */
+const signedUrls = new Map<string, SignedUrlEntry>();
+
+/** The URLs read files as their owner would: none may outlive the session that asked for them. */
+export function forgetSignedUrls(): void {
+  signedUrls.clear();
+}
+
+function signedUrlKey(id: string, options: SignedUrlOptions): string {
+  return JSON.stringify([id, options.size ?? null, options.disposition ?? null]);
+}
+
+/**
+ * The answer's URL, if it is what the app asked for: this file's content, signed, on this
+ * origin (the app's CSP lets <img> and fetch reach nothing else; a server whose PUBLIC_URL names
+ * another address is misconfigured for this app).
+ */
+function checkedSignedUrl(id: string, answer: unknown): SignedUrlAnswer {
+  if (!isRecord(answer) || typeof answer.url !== 'string' || typeof answer.expiresAt !== 'string' || Number.isNaN(Date.parse(answer.expiresAt))) {
+    throw new ApiError(0, 'The server sent an unexpected answer.');
+  }
+  const url = URL.canParse(answer.url) ? new URL(answer.url) : undefined;
+  if (url === undefined || url.pathname !== `/files/${encodeURIComponent(id)}/data` || !url.searchParams.has('signature')) {
+    throw new ApiError(0, 'The server sent an unexpected answer.');
+  }
+  if (url.origin !== location.origin) throw new ApiError(0, `The server handed out a link to ${url.origin}, which this page cannot use: check its PUBLIC_URL.`);
+  return { url: url.href, expiresAt: answer.expiresAt };
+}
+
+async function requestSignedUrl(id: string, options: SignedUrlOptions): Promise<{ url: string; reuseUntil: number }> {
+  const asked = Date.now();
+  const json: SignUrlBody = { expiresIn: SIGNED_URL_SECONDS, size: options.size, disposition: options.disposition };
+  const signed = checkedSignedUrl(id, await requestJson('POST', `/files/${encodeURIComponent(id)}/url`, { json }));
+  // Counted on both clocks: the server's expiresAt alone would be trusted too long by a clock running behind it.
+  const expires = Math.min(Date.parse(signed.expiresAt), asked + SIGNED_URL_SECONDS * 1000);
+  return { url: signed.url, reuseUntil: expires - SIGNED_URL_MARGIN_MS };
+}
+
+/**
+ * A URL of a file's content (or of one of its thumbnails) that needs no token until it expires,
+ * for an <img src> or the browser's own download manager: the token itself never goes in a URL.
+ */
+export function signedUrl(id: string, options: SignedUrlOptions = {}): Promise<string> {
+  const key = signedUrlKey(id, options);
+  const cached = signedUrls.get(key);
+  if (cached !== undefined && (cached.known === undefined || Date.now() < cached.known.reuseUntil)) return cached.url;
+  const entry: SignedUrlEntry = {
+    url: requestSignedUrl(id, options).then((known) => {
+      entry.known = known;
+      return known.url;
+    }),
+  };
+  signedUrls.set(key, entry);
+  // A failure is not kept: the next caller asks again.
+  entry.url.catch(() => {
+    if (signedUrls.get(key) === entry) signedUrls.delete(key);
+  });
+  return entry.url;
+}
+
+/** The URL signedUrl would hand out at once, without waiting for an answer: for redrawing what is already shown. */
+export function cachedSignedUrl(id: string, options: SignedUrlOptions = {}): string | undefined {
+  const known = signedUrls.get(signedUrlKey(id, options))?.known;
+  return known !== undefined && Date.now() < known.reuseUntil ? known.url : undefined;
 }
 
 /** Raster formats an <img> shows without running anything (unlike SVG, never listed). */

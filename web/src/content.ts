@@ -1,29 +1,31 @@
 /**
- * Reading a file's bytes in the page: download, and preview of images and plain text.
+ * Reading a file's content from the page: download, and preview of images and plain text.
  * Nothing a user uploaded is ever turned into a document of this origin: images go into an
  * <img> (which runs no script), text into a <pre> through textContent, and everything else,
- * HTML and SVG included, is only offered as a download typed application/octet-stream.
+ * HTML and SVG included, is only offered as a download. What the browser loads by itself (the
+ * <img>, the download) comes from a signed URL, as an <img src> or a link cannot send the token.
  */
-import { fileData, isRasterImage, type FileDoc } from './api.js';
+import { fileData, isRasterImage, signedUrl, type FileDoc } from './api.js';
 import { showError } from './alerts.js';
-import { BlobUrls, downloadUrl, imageUrl } from './blobs.js';
 import { openDialog } from './dialogs.js';
-import { h } from './dom.js';
+import { h, loadedImage } from './dom.js';
 
 /** Text previews stop here; the rest is a download away. */
 const TEXT_PREVIEW_BYTES = 1024 * 1024;
 /** Types a browser would execute or render as a page: never previewed, even as text. */
 const ACTIVE_TYPES = /html|xml|javascript|ecmascript/i;
 
+/**
+ * Hands the file to the browser's download manager, with its progress, pause and resume: the
+ * bytes go straight to disk, never through the page's memory. The URL asks for an attachment and
+ * the link for a download, so the browser saves it whatever its type, and never shows it.
+ */
 export async function downloadFile(file: FileDoc): Promise<void> {
-  const response = await fileData(file.id);
-  const url = downloadUrl(await response.blob());
+  const url = await signedUrl(file.id, { disposition: 'attachment' });
   const link = h('a', { class: 'visually-hidden', attrs: { href: url, download: file.name } });
   document.body.append(link);
   link.click();
   link.remove();
-  // The download has started reading the blob by now; a minute leaves room for slow disks.
-  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function mediaType(response: Response): string {
@@ -64,7 +66,6 @@ export async function openFile(file: FileDoc): Promise<void> {
     await downloadFile(file);
     return;
   }
-  const urls = new BlobUrls();
   const controller = new AbortController();
   const frame = h('div', { class: `preview preview-of-${kind}` }, [h('p', { class: 'muted', text: 'Loading…' })]);
   openDialog(
@@ -74,19 +75,18 @@ export async function openFile(file: FileDoc): Promise<void> {
       cancelLabel: 'Close',
       wide: true,
       onSubmit: () => downloadFile(file),
-      onClose: () => {
-        controller.abort();
-        urls.revokeAll();
-      },
+      onClose: () => controller.abort(),
     },
     [frame],
   );
   try {
     if (kind === 'image') {
-      const response = await fileData(file.id, { signal: controller.signal });
-      const url = imageUrl(await response.blob(), mediaType(response));
-      if (url === undefined) throw new Error('This image cannot be shown here; download it instead.');
-      frame.replaceChildren(h('img', { class: 'preview-img', attrs: { src: urls.add(url), alt: file.name } }));
+      const url = await signedUrl(file.id);
+      const image = await loadedImage({ class: 'preview-img', attrs: { src: url, alt: file.name } }, controller.signal).catch((error: unknown) => {
+        if (controller.signal.aborted) throw error;
+        throw new Error('This image cannot be shown here; download it instead.');
+      });
+      frame.replaceChildren(image);
     } else {
       const { text, truncated } = await textContent(file, size, controller.signal);
       frame.replaceChildren(h('pre', { class: 'preview-text', text, attrs: { tabindex: 0, 'aria-label': `Contents of ${file.name}` } }));

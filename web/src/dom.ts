@@ -30,6 +30,34 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   return element;
 }
 
+/**
+ * An <img> of `props`' src, once its picture has loaded, so a placeholder can keep its place
+ * until then. Rejects if the picture cannot be fetched or decoded; an abort stops the fetch.
+ */
+export function loadedImage(props: Props, signal: AbortSignal): Promise<HTMLImageElement> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new DOMException('Aborted', 'AbortError'));
+      return;
+    }
+    const img = h('img', props);
+    const onAbort = (): void => {
+      // An <img> without a source stops fetching the old one.
+      img.removeAttribute('src');
+      reject(new DOMException('Aborted', 'AbortError'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    img.addEventListener('load', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(img);
+    });
+    img.addEventListener('error', () => {
+      signal.removeEventListener('abort', onAbort);
+      reject(new Error('The image could not be loaded.'));
+    });
+  });
+}
+
 export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   const element = document.getElementById(id);
   if (!(element instanceof type)) throw new Error(`#${id} is missing from index.html`);

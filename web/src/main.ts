@@ -1,6 +1,6 @@
 /** Start-up: picks the login form or the file browser, and switches between them. */
 import { clearError, showError } from './alerts.js';
-import { ApiError, currentUser, logOut, onUnauthorized } from './api.js';
+import { ApiError, currentUser, forgetSignedUrls, logOut, onUnauthorized } from './api.js';
 import { setupAuth, showAuthForm } from './auth.js';
 import { ROOT_CRUMB } from './breadcrumbs.js';
 import { byId } from './dom.js';
@@ -18,6 +18,7 @@ function showAuth(message?: string): void {
   resetListing();
   resetUploads();
   forgetThumbnails();
+  forgetSignedUrls();
   byId('account', HTMLElement).hidden = true;
   byId('files-view', HTMLElement).hidden = true;
   byId('auth-view', HTMLElement).hidden = false;

@@ -1,12 +1,13 @@
 /**
- * The 250 px thumbnail of an image, fetched with the token (an <img src> could not send it).
+ * The 250 px thumbnail of an image, as an <img> of a signed URL: the signature stands in for the
+ * token (which never goes in a URL), and the browser's cache keeps the picture while the URL lives.
  * The worker makes thumbnails some time after the upload, so a 404 means "not yet": ask again
  * with a growing delay, and give up after a while rather than poll a broken image forever.
  */
-import { ApiError, fileData, type FileDoc } from './api.js';
-import { imageUrl } from './blobs.js';
-import { h } from './dom.js';
+import { ApiError, cachedSignedUrl, signedUrl, type FileDoc, type SignedUrlOptions } from './api.js';
+import { h, loadedImage, type Props } from './dom.js';
 
+const THUMBNAIL: SignedUrlOptions = { size: 250 };
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
 const GIVE_UP_AFTER_MS = 3 * 60 * 1000;
@@ -29,38 +30,46 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function pollThumbnail(file: FileDoc, signal: AbortSignal): Promise<Response | undefined> {
+/** Whether the worker has made the thumbnail yet, asked of the signed URL itself: no token needed. */
+async function thumbnailExists(url: string, signal: AbortSignal): Promise<boolean> {
+  // no-store: a "not yet" must never be answered from the cache on the next round.
+  const response = await fetch(url, { method: 'HEAD', credentials: 'omit', cache: 'no-store', redirect: 'error', signal });
+  if (response.status === 404) return false;
+  if (!response.ok) throw new ApiError(response.status, `The thumbnail could not be read (HTTP ${response.status}).`);
+  return true;
+}
+
+/** The thumbnail's signed URL once it exists; undefined if it never came. */
+async function pollThumbnail(file: FileDoc, signal: AbortSignal): Promise<string | undefined> {
   const started = Date.now();
   let delay = FIRST_DELAY_MS;
   for (;;) {
-    try {
-      return await fileData(file.id, { size: 250, signal });
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-    }
+    // Asked each round, not once: the cache answers at once, and a URL near its end is replaced.
+    const url = await signedUrl(file.id, THUMBNAIL);
+    if (await thumbnailExists(url, signal)) return url;
     if (Date.now() - started > GIVE_UP_AFTER_MS) return undefined;
     await sleep(delay, signal);
     delay = Math.min(delay * 2, MAX_DELAY_MS);
   }
 }
 
-/** blob: URLs of thumbnails already fetched, by file id: listing a folder again reuses them. */
-const cache = new Map<string, string>();
+/** Files whose thumbnail was shown: it exists, so listing the folder again shows it at once. */
+const shown = new Set<string>();
 
 export function forgetThumbnails(): void {
-  for (const url of cache.values()) URL.revokeObjectURL(url);
-  cache.clear();
+  shown.clear();
 }
 
-function thumbnailImage(file: FileDoc, url: string): HTMLImageElement {
-  return h('img', { class: 'thumb-img', attrs: { alt: `Thumbnail of ${file.name}`, src: url, decoding: 'async' } });
+function thumbnailProps(file: FileDoc, url: string): Props {
+  return { class: 'thumb-img', attrs: { alt: `Thumbnail of ${file.name}`, src: url, decoding: 'async' } };
 }
 
 /** Shows a placeholder in `slot` now and the thumbnail once the worker has made it. */
 export function showThumbnail(file: FileDoc, slot: HTMLElement, signal: AbortSignal): void {
-  const cached = cache.get(file.id);
-  if (cached !== undefined) {
-    slot.replaceChildren(thumbnailImage(file, cached));
+  // The same URL as last time: the browser's cache has the picture, so no placeholder flashes.
+  const known = shown.has(file.id) ? cachedSignedUrl(file.id, THUMBNAIL) : undefined;
+  if (known !== undefined) {
+    slot.replaceChildren(h('img', thumbnailProps(file, known)));
     return;
   }
   const placeholder = h('span', { class: 'thumb-placeholder', attrs: { 'aria-hidden': 'true' } }, [
@@ -73,12 +82,11 @@ export function showThumbnail(file: FileDoc, slot: HTMLElement, signal: AbortSig
     placeholder.replaceChildren(h('span', { class: 'thumb-note', text: 'No preview' }));
   };
   pollThumbnail(file, signal)
-    .then(async (response) => {
-      if (response === undefined) return giveUp();
-      const url = imageUrl(await response.blob(), response.headers.get('Content-Type') ?? '');
+    .then(async (url) => {
       if (url === undefined) return giveUp();
-      cache.set(file.id, url);
-      slot.replaceChildren(thumbnailImage(file, url));
+      const image = await loadedImage(thumbnailProps(file, url), signal);
+      shown.add(file.id);
+      slot.replaceChildren(image);
       return undefined;
     })
     .catch((error: unknown) => {
