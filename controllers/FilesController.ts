@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import type { ObjectId } from 'mongodb';
 import { userForToken } from '../utils/auth/tokens';
 import { findReadableContent } from '../utils/files/content';
 import {
@@ -9,35 +8,21 @@ import {
   parseSignedQuery,
   parseSignedUrlRequest,
   parseThumbnailWidth,
-  type UploadMetadata,
   wantsAllFields,
 } from '../utils/files/input';
 import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
-import { stageJsonUpload } from '../utils/files/upload/json';
-import { stageMultipartUpload } from '../utils/files/upload/multipart';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
 import { signOwnedDownload, verifyDownload } from '../utils/files/signedUrls';
 import { listFolder } from '../utils/files/tree';
-import { createUpload } from '../utils/files/upload/create';
-import { stageRawUpload } from '../utils/files/upload/raw';
-import type { StagedBytes } from '../utils/files/upload/stagedBytes';
+import { asAsked } from '../utils/files/upload/create';
 import { sendContent } from './download';
+import { receiveUpload } from './uploadBody';
 import { currentUserId, publicBaseUrl, token } from './request';
-
-/**
- * The three forms of `POST /files`: JSON with base64 `data` (the contract), multipart/form-data,
- * or any other body as the raw bytes with the metadata in the query string.
- */
-function stageUpload(owner: ObjectId, req: Request, bytes: StagedBytes): Promise<UploadMetadata> {
-  if (req.is('multipart/form-data')) return stageMultipartUpload(owner, req, req.headers, bytes);
-  if (req.is('application/json')) return stageJsonUpload(owner, req, req.headers, bytes);
-  return stageRawUpload(owner, req, { ...req.query }, bytes);
-}
 
 export default class FilesController {
   static async postUpload(req: Request, res: Response): Promise<void> {
     const owner = currentUserId(res);
-    res.status(201).json(toPublicFile(await createUpload(owner, (bytes) => stageUpload(owner, req, bytes))));
+    res.status(201).json(toPublicFile(await receiveUpload(req, owner, asAsked(owner))));
   }
 
   static async getShow(req: Request, res: Response): Promise<void> {
@@ -83,7 +68,9 @@ export default class FilesController {
       // The id as it is in the path: another spelling of the same id is a change too.
       await verifyDownload(String(req.params.id), signed.options, signed.signature);
       const { width, disposition, expires } = signed.options;
-      await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), 'signed', width), { disposition, expires });
+      // Browsers may keep it until the URL expires: the bytes under an id never change.
+      const cacheControl = `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`;
+      await sendContent(req, res, await findReadableContent(parseObjectId(req.params.id), 'signed', width), { disposition, cacheControl });
       return;
     }
     const width = parseThumbnailWidth(req.query.size);

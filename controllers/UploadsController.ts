@@ -14,9 +14,12 @@ import {
   TUS_VERSION,
 } from '../utils/files/resumable/protocol';
 import { appendToUpload, createResumable, type IncomingBytes, terminateUpload, type UploadStatus, uploadStatus } from '../utils/files/resumable/upload';
-import { currentUserId, hasBody, publicBaseUrl } from './request';
+import { hasBody, uploaderOf } from './request';
 
-/** Resumable uploads, as the tus 1.0 protocol has them (utils/files/resumable/). */
+/**
+ * Resumable uploads, as the tus 1.0 protocol has them (utils/files/resumable/): a user's at
+ * /uploads, and a visitor's into a drop folder at /s/:token (the same protocol and rules).
+ */
 
 /** Bytes come as `application/offset+octet-stream`, with an optional Upload-Checksum. */
 function incomingBytes(req: Request): IncomingBytes {
@@ -49,13 +52,14 @@ export default class UploadsController {
     const length = parseUploadLength(req.get('Upload-Length'), config().uploadMaxBytes);
     const metadata = req.get('Upload-Metadata');
     const fields = fileFieldsOf(parseTusMetadata(metadata));
-    const status = await createResumable(currentUserId(res), { length, fields, metadata }, hasBody(req) ? incomingBytes(req) : undefined);
+    const { owner, place, uploadsUrl } = uploaderOf(req, res);
+    const status = await createResumable(owner, place, { length, fields, metadata }, hasBody(req) ? incomingBytes(req) : undefined);
     setStatusHeaders(res, status);
-    res.status(201).location(`${publicBaseUrl(req)}/uploads/${status.id}`).end();
+    res.status(201).location(`${uploadsUrl}/${status.id}`).end();
   }
 
   static async headUpload(req: Request, res: Response): Promise<void> {
-    const status = await uploadStatus(currentUserId(res), parseUploadId(req.params.id));
+    const status = await uploadStatus(uploaderOf(req, res).access, parseUploadId(req.params.id));
     setStatusHeaders(res, status);
     res.set('Upload-Length', String(status.length));
     if (status.metadata !== undefined) res.set('Upload-Metadata', status.metadata);
@@ -65,12 +69,12 @@ export default class UploadsController {
   static async patchUpload(req: Request, res: Response): Promise<void> {
     const bytes = incomingBytes(req);
     const offset = parseUploadOffset(req.get('Upload-Offset'));
-    setStatusHeaders(res, await appendToUpload(currentUserId(res), parseUploadId(req.params.id), offset, bytes));
+    setStatusHeaders(res, await appendToUpload(uploaderOf(req, res).access, parseUploadId(req.params.id), offset, bytes));
     res.status(204).end();
   }
 
   static async deleteUpload(req: Request, res: Response): Promise<void> {
-    await terminateUpload(currentUserId(res), parseUploadId(req.params.id));
+    await terminateUpload(uploaderOf(req, res).access, parseUploadId(req.params.id));
     res.status(204).end();
   }
 }

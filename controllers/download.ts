@@ -9,6 +9,7 @@ import type { ReadableContent } from '../utils/files/content';
 import type { Disposition } from '../utils/files/signedUrls';
 import { log } from '../utils/log';
 import { evaluatePreconditions, selectRange, type Validators } from './conditional';
+import { loggedPath } from './request';
 
 /** How long shared caches may keep a public file; short, because unpublishing must take effect. */
 export const PUBLIC_MAX_AGE_SECONDS = 60;
@@ -57,34 +58,28 @@ async function describe({ file, blob, width }: ReadableContent): Promise<Represe
   return { size: stat.size, etag, lastModified: createdAt ?? stat.modified };
 }
 
-/** How a signed URL asked for the content: saved or shown, and until when (Unix seconds) it may be read. */
-export interface SignedDelivery {
+/** What a route other than `GET /files/:id/data` changes in how content goes out. */
+export interface Delivery {
+  /** attachment: browsers save it; never inline for a type that could run (ACTIVE_CONTENT). */
   disposition?: Disposition;
-  expires: number;
-}
-
-/**
- * A public file may sit in shared caches briefly; a signed URL's answer in the browser's own
- * until the URL expires (the bytes under an id never change), so an `<img src>` shown again
- * costs no request; anything else is revalidated each time.
- */
-function cacheControl(file: ReadableContent['file'], signed: SignedDelivery | undefined): string {
-  if (signed !== undefined) return `private, max-age=${Math.max(0, signed.expires - Math.floor(Date.now() / 1000))}`;
-  return file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache';
+  cacheControl?: string;
+  /** Called when the bytes are about to go, with the first byte sent: after 304, 412 and 416 are ruled out. */
+  beforeBody?: (firstByte: number) => Promise<void>;
 }
 
 /**
  * Serves content with HTTP semantics: HEAD, one Range, conditional requests, validators.
  * User content is inert: nosniff and a sandbox CSP, and active types only as attachments
- * (whatever a signed URL asks), so an uploaded page can never run as the API's origin.
+ * (whatever a delivery asks), so an uploaded page can never run as the API's origin.
+ * A public file may sit in shared caches briefly; anything else is revalidated each time.
  */
-export async function sendContent(req: Request, res: Response, content: ReadableContent, signed?: SignedDelivery): Promise<void> {
+export async function sendContent(req: Request, res: Response, content: ReadableContent, delivery: Delivery = {}): Promise<void> {
   const { file, blob } = content;
   const representation = await describe(content);
   res.set({
     ETag: representation.etag,
     'Last-Modified': representation.lastModified.toUTCString(),
-    'Cache-Control': cacheControl(file, signed),
+    'Cache-Control': delivery.cacheControl ?? (file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache'),
   });
   const precondition = evaluatePreconditions(req.method, req.headers, representation);
   if (precondition === 'failed') throw preconditionFailed();
@@ -94,6 +89,8 @@ export async function sendContent(req: Request, res: Response, content: Readable
   }
   const range = selectRange(req.headers, representation.size, representation);
   if (range === 'unsatisfiable') throw rangeNotSatisfiable(representation.size);
+
+  if (req.method !== 'HEAD') await delivery.beforeBody?.(range?.start ?? 0);
 
   let body: Readable | undefined;
   try {
@@ -114,7 +111,7 @@ export async function sendContent(req: Request, res: Response, content: Readable
     'Content-Length': String(range === undefined ? representation.size : range.end - range.start + 1),
     'Accept-Ranges': 'bytes',
     'Content-Disposition': contentDisposition(file.name, {
-      type: ACTIVE_CONTENT.test(type) || signed?.disposition === 'attachment' ? 'attachment' : 'inline',
+      type: ACTIVE_CONTENT.test(type) || delivery.disposition === 'attachment' ? 'attachment' : 'inline',
       fallback: asciiFallback(file.name),
     }),
     'X-Content-Type-Options': 'nosniff',
@@ -136,7 +133,7 @@ export async function sendContent(req: Request, res: Response, content: Readable
     // A client that goes away mid-download is routine: one line, no stack. One that closes as soon
     // as it has every byte (curl does), before the source has even said it ended, went nowhere at all.
     if (res.destroyed) {
-      if (sent < length) log.info(`${req.method} ${req.path}: the client went away after ${sent} of ${length} bytes`);
+      if (sent < length) log.info(`${req.method} ${loggedPath(req)}: the client went away after ${sent} of ${length} bytes`);
       return;
     }
     throw error;

@@ -2,9 +2,10 @@ import { Router } from 'express';
 import AppController from '../controllers/AppController';
 import AuthController from '../controllers/AuthController';
 import FilesController from '../controllers/FilesController';
+import LinksController from '../controllers/LinksController';
 import UploadsController from '../controllers/UploadsController';
 import UsersController from '../controllers/UsersController';
-import { jsonBody, requireUser, tusResumable } from './middleware';
+import { jsonBody, pageForBrowsers, requireDropFolder, requireLink, requireUser, tusOnly, tusResumable } from './middleware';
 
 /** Small bodies (sign-up, changes to a file) need no more than this. */
 const SMALL_JSON_LIMIT_BYTES = 64 * 1024;
@@ -31,6 +32,22 @@ export function createRouter(): Router {
   router.put('/files/:id/unpublish', requireUser, FilesController.putUnpublish);
   router.get('/files/:id/data', FilesController.getFile);
   router.post('/files/:id/url', requireUser, jsonBody(SMALL_JSON_LIMIT_BYTES), FilesController.postSignedUrl);
+
+  // Shared links: the owner's side, then anyone's with the URL (no token).
+  router.post('/files/:id/links', requireUser, jsonBody(SMALL_JSON_LIMIT_BYTES), LinksController.postLink);
+  router.get('/files/:id/links', requireUser, LinksController.getLinks);
+  router.delete('/links/:id', requireUser, LinksController.deleteLink);
+  router.get('/s/:token', pageForBrowsers, requireLink, LinksController.getShared);
+  router.get('/s/:token/info', requireLink, LinksController.getInfo);
+  router.post('/s/:token/session', jsonBody(SMALL_JSON_LIMIT_BYTES), LinksController.postSession);
+  router.get('/s/:token/files/:id', requireLink, LinksController.getSharedItem);
+  router.get('/s/:token/files/:id/data', requireLink, LinksController.getSharedItemData);
+  // A drop folder takes uploads as POST /files does, and resumable ones as /uploads does.
+  router.post('/s/:token', tusOnly, tusResumable, requireDropFolder, UploadsController.postUpload);
+  router.post('/s/:token', requireDropFolder, LinksController.postDrop);
+  router.head('/s/:token/uploads/:id', tusResumable, requireDropFolder, UploadsController.headUpload);
+  router.patch('/s/:token/uploads/:id', tusResumable, requireDropFolder, UploadsController.patchUpload);
+  router.delete('/s/:token/uploads/:id', tusResumable, requireDropFolder, UploadsController.deleteUpload);
 
   // Resumable uploads (tus 1.0): the protocol's version is checked before the token.
   router.options('/uploads', tusResumable, UploadsController.options);

@@ -1,10 +1,11 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { userForToken } from '../utils/auth/tokens';
-import { token } from '../controllers/request';
+import { loggedPath, openRequestLink, token } from '../controllers/request';
 import { config } from '../utils/config';
 import { HttpError, isServiceOutage, MESSAGES, methodNotAllowed, notFound, serviceUnavailable, unauthorized } from '../utils/errors';
 import { log } from '../utils/log';
 import { TUS_VERSION, unsupportedTusVersion } from '../utils/files/resumable/protocol';
+import { asDropFolder } from '../utils/links/links';
 import { allowedMethods } from './allowedMethods';
 
 /** 401 unless X-Token names an existing `auth_<token>` key whose user still exists. */
@@ -13,6 +14,31 @@ export const requireUser: RequestHandler = async (req, res, next) => {
   if (!user) throw unauthorized();
   res.locals.user = user;
   next();
+};
+
+/** The shared link of `:token`, for anyone with it: 404 unless it can be used, then its password or session. */
+export const requireLink: RequestHandler = async (req, res, next) => {
+  res.locals.link = await openRequestLink(req);
+  next();
+};
+
+/** requireLink, for a drop folder's link only: what a visitor's uploads go through. */
+export const requireDropFolder: RequestHandler = async (req, res, next) => {
+  res.locals.link = asDropFolder(await openRequestLink(req));
+  next();
+};
+
+/**
+ * A browser opening a link's URL (it asks for HTML before anything else) gets the web app's page
+ * for links (routes/web.ts), which asks the API for the rest; every other client, the API.
+ */
+export const pageForBrowsers: RequestHandler = (req, _res, next) => {
+  next(req.accepts(['application/json', 'text/html']) === 'text/html' ? 'router' : undefined);
+};
+
+/** Sends a request without Tus-Resumable on to the path's next route: one path, two upload protocols. */
+export const tusOnly: RequestHandler = (req, _res, next) => {
+  next(req.get('Tus-Resumable') === undefined ? 'route' : undefined);
 };
 
 /** The tus protocol's version is on every answer of /uploads, and every request but OPTIONS must speak it. */
@@ -93,7 +119,7 @@ export function sendError(res: Response, { status, message, headers }: HttpError
 
 export const errorHandler: ErrorRequestHandler = (error: unknown, req: Request, res: Response, _next: NextFunction) => {
   const httpError = toHttpError(error);
-  if (httpError === undefined) log.error(`${req.method} ${req.path} failed`, error);
+  if (httpError === undefined) log.error(`${req.method} ${loggedPath(req)} failed`, error);
   if (res.headersSent) {
     // Too late for a status: cut the connection so the client sees a truncated response.
     if (!res.writableEnded) res.destroy();

@@ -12,6 +12,8 @@ import {
   UploadQuery,
 } from '../utils/files/input';
 import { DetailedFileSchema, PublicFileSchema } from '../utils/files/present';
+import { LinkOptionsBody, LinkSessionBody } from '../utils/links/input';
+import { LinkInfoSchema, PublicLinkSchema } from '../utils/links/present';
 import { PublicUserSchema } from '../utils/users/accounts';
 import { SignUpBody } from '../utils/users/input';
 import { MESSAGES } from '../utils/errors';
@@ -133,6 +135,22 @@ const UPLOAD_BYTES_ERRORS = {
 };
 const offsetStream = { 'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } } };
 
+/** POST /uploads's 400 messages, in the order it checks. */
+const RESUMABLE_CREATION_ERRORS = [
+  M.missingUploadLength,
+  M.invalidUploadLength,
+  M.invalidUploadMetadata,
+  M.missingName,
+  M.invalidName,
+  M.missingType,
+  M.parentNotFound,
+  M.parentNotFolder,
+  M.invalidIsPublic,
+  M.invalidUploadChecksum,
+  M.unsupportedChecksum,
+  M.uploadAborted,
+];
+
 function resumablePaths(): Json {
   return {
     '/uploads': {
@@ -171,21 +189,7 @@ function resumablePaths(): Json {
         requestBody: { required: false, content: offsetStream },
         responses: {
           201: { description: 'Created: Location is its URL', headers: { ...UPLOAD_STATUS, Location: header('The upload’s URL', 'string', true) } },
-          400: tusError(
-            'In this order',
-            M.missingUploadLength,
-            M.invalidUploadLength,
-            M.invalidUploadMetadata,
-            M.missingName,
-            M.invalidName,
-            M.missingType,
-            M.parentNotFound,
-            M.parentNotFolder,
-            M.invalidIsPublic,
-            M.invalidUploadChecksum,
-            M.unsupportedChecksum,
-            M.uploadAborted,
-          ),
+          400: tusError('In this order', ...RESUMABLE_CREATION_ERRORS),
           ...UPLOAD_BYTES_ERRORS,
           413: tusError('Upload-Length over Tus-Max-Size, or more bytes than it', M.payloadTooLarge),
           ...TUS_ERRORS,
@@ -267,7 +271,6 @@ const contentResponses: Json = {
   206: { description: 'One byte range', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
   304: { description: 'Not modified: If-None-Match or If-Modified-Since matched' },
   400: error('A size other than 500, 250 or 100, or a folder', M.invalidSize, M.folderHasNoContent, M.badRequest),
-  403: error('A signed URL that was changed in any way or signed with another key, or one past its expiry', M.invalidSignature, M.expired),
   404: error('No such file, a private file of someone else, or bytes (a thumbnail) not made yet', M.notFound),
   412: error('If-Match or If-Unmodified-Since failed', M.preconditionFailed),
   416: error('The range is outside the file', M.rangeNotSatisfiable),
@@ -288,8 +291,157 @@ const contentOperation = (method: 'get' | 'head'): Json => ({
     { name: 'size', in: 'query', required: false, schema: schema(ThumbnailSize, 'input'), description: 'A thumbnail width' },
     ...queryParameters(SignedQuery.omit({ size: true }).partial()),
   ],
-  responses: contentResponses,
+  responses: {
+    ...contentResponses,
+    403: error('A signed URL that was changed in any way or signed with another key, or one past its expiry', M.invalidSignature, M.expired),
+  },
 });
+
+const LINK_TOKEN = { name: 'token', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{32}$' }, description: "The secret part of a link's URL" };
+const LINK_PASSWORD = { name: 'X-Link-Password', in: 'header', required: false, schema: { type: 'string' }, description: "The link's password, when it has one" };
+const LINK_ERRORS = {
+  401: error("The link has a password, and this is not it (or there is none)", M.passwordRequired),
+  404: error('No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which', M.notFound),
+  429: error("Too many wrong passwords for this link from this address, or from this address; see Retry-After", M.tooManyRequests),
+};
+const linkResponse = (description: string): Json => ({ description, content: jsonRef('Link') });
+
+/** Content through a link: what GET /files/{id}/data answers, and the link's own errors. */
+const sharedContentOperation = (operationId: string, summary: string, parameters: Json[]): Json => ({
+  tags: ['links'],
+  operationId,
+  summary,
+  description: 'With every download guarantee of GET /files/{id}/data. A complete download (no Range, or one from byte 0) of the original counts against maxDownloads; HEAD, 304 and thumbnails do not.',
+  security: PUBLIC,
+  parameters: [...parameters, LINK_PASSWORD, { name: 'size', in: 'query', required: false, schema: schema(ThumbnailSize, 'input'), description: 'A thumbnail width' }],
+  responses: { ...contentResponses, ...LINK_ERRORS },
+});
+
+function linkPaths(): Json {
+  return {
+    '/files/{id}/links': {
+      post: {
+        tags: ['links'],
+        operationId: 'createLink',
+        summary: 'Share a file or folder through a link, with an optional expiry, password and download limit',
+        security: TOKEN,
+        parameters: [FILE_ID],
+        requestBody: { required: false, content: jsonContent(LinkOptionsBody, 'input') },
+        responses: {
+          201: linkResponse('The link; absent options are null or false'),
+          400: error('Unknown or mistyped fields (an expiry in the past, allowUpload on a file)', NAMED_FIELDS, M.expectedObject, ...PARSE_ERRORS),
+          ...UNAUTHORIZED,
+          ...NOT_FOUND,
+          ...BODY_ERRORS,
+          ...HEADERS_TOO_LARGE,
+          ...UNAVAILABLE,
+        },
+      },
+      get: {
+        tags: ['links'],
+        operationId: 'listLinks',
+        summary: "A file's links, oldest first",
+        security: TOKEN,
+        parameters: [FILE_ID],
+        responses: {
+          200: { description: 'The links', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'Link') } } } },
+          ...UNPARSABLE,
+          ...UNAUTHORIZED,
+          ...NOT_FOUND,
+          ...HEADERS_TOO_LARGE,
+          ...UNAVAILABLE,
+        },
+      },
+    },
+    '/links/{id}': {
+      delete: {
+        tags: ['links'],
+        operationId: 'revokeLink',
+        summary: 'End a link at once',
+        security: TOKEN,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: schema(ObjectIdText), description: "A link's id; anything else is 404" }],
+        responses: {
+          204: { description: 'Revoked: its URL answers 404 from now on' },
+          ...UNPARSABLE,
+          ...UNAUTHORIZED,
+          404: error('No such link of the caller', M.notFound),
+          ...HEADERS_TOO_LARGE,
+          ...UNAVAILABLE,
+        },
+      },
+    },
+    '/s/{token}': {
+      get: {
+        tags: ['links'],
+        operationId: 'openLink',
+        summary: "A linked file's content, or a linked folder's children",
+        description:
+          "No account needed. A file: its content, with every download guarantee of GET /files/{id}/data; a complete download (no Range, or one from byte 0) of the original counts against maxDownloads, while HEAD, 304 and thumbnails do not. " +
+          'A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing.',
+        security: PUBLIC,
+        parameters: [
+          LINK_TOKEN,
+          LINK_PASSWORD,
+          { name: 'size', in: 'query', required: false, schema: schema(ThumbnailSize, 'input'), description: "A linked file's thumbnail width" },
+          { name: 'parentId', in: 'query', required: false, schema: schema(ObjectIdText), description: 'A folder under the linked folder, to list instead of it' },
+          { name: 'page', in: 'query', required: false, schema: { type: 'string' }, description: 'From 0, as GET /files has it' },
+        ],
+        responses: {
+          ...contentResponses,
+          200: {
+            description: "The file's bytes, or the folder's children",
+            content: { '*/*': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'array', items: ref('schemas', 'File') } } },
+          },
+          ...LINK_ERRORS,
+        },
+      },
+      head: sharedContentOperation('headLink', "The headers of a linked file's content (or folder's listing), without it", [LINK_TOKEN]),
+    },
+    '/s/{token}/info': {
+      get: {
+        tags: ['links'],
+        operationId: 'describeLink',
+        summary: 'What a link names (the file or folder, with its size and date), whether it takes uploads, and until when',
+        security: PUBLIC,
+        parameters: [LINK_TOKEN, LINK_PASSWORD],
+        responses: { 200: { description: 'The link, as a visitor sees it', content: jsonContent(LinkInfoSchema) }, ...LINK_ERRORS, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+      },
+    },
+    '/s/{token}/session': {
+      post: {
+        tags: ['links'],
+        operationId: 'openLinkSession',
+        summary: 'For browsers: trade the password for an HttpOnly cookie scoped to the link, valid for an hour',
+        description: 'Set-Cookie: fm_link=…; Path=/s/{token}; HttpOnly; SameSite=Strict; Max-Age=3600. Every request under the link then needs no X-Link-Password. A link without a password sets nothing.',
+        security: PUBLIC,
+        parameters: [LINK_TOKEN],
+        requestBody: { required: true, content: jsonContent(LinkSessionBody, 'input') },
+        responses: {
+          204: { description: 'The password is right', headers: { 'Set-Cookie': header('The session cookie') } },
+          400: error('No password, or not a string of 1 to 256 characters', NAMED_FIELDS, M.expectedObject, ...PARSE_ERRORS),
+          ...LINK_ERRORS,
+          ...BODY_ERRORS,
+          ...HEADERS_TOO_LARGE,
+          ...UNAVAILABLE,
+        },
+      },
+    },
+    '/s/{token}/files/{id}': {
+      get: {
+        tags: ['links'],
+        operationId: 'showLinkedFile',
+        summary: 'A file or folder under a linked folder',
+        security: PUBLIC,
+        parameters: [LINK_TOKEN, FILE_ID, LINK_PASSWORD],
+        responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...LINK_ERRORS, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+      },
+    },
+    '/s/{token}/files/{id}/data': {
+      get: sharedContentOperation('downloadLinkedFile', 'The content of a file under a linked folder', [LINK_TOKEN, FILE_ID]),
+      head: sharedContentOperation('headLinkedFile', 'The headers of that content, without it', [LINK_TOKEN, FILE_ID]),
+    },
+  };
+}
 
 const DESCRIPTION = `Sign up, log in with a token, upload files, images and folders, list them, share them, download them and their thumbnails.
 
@@ -307,6 +459,7 @@ function buildDocument(): Json {
       { name: 'uploads', description: 'New files, images and folders' },
       { name: 'files', description: "The caller's files and folders: list, show, rename, move, publish, delete" },
       { name: 'content', description: 'The bytes of a file and its thumbnails' },
+      { name: 'links', description: 'Sharing without an account: links with an expiry, a password and a download limit' },
       { name: 'resumable', description: 'Uploads that survive a dropped connection: the tus 1.0 protocol (https://tus.io/protocols/resumable-upload)' },
     ],
     components: {
@@ -320,6 +473,7 @@ function buildDocument(): Json {
         User: schema(PublicUserSchema),
         Status: schema(StatusSchema),
         Health: schema(HealthSchema),
+        Link: schema(PublicLinkSchema),
       },
       responses: {
         HeadersTooLarge: error('The request line and headers are over Node’s limit; the connection closes', M.headersTooLarge),
@@ -545,7 +699,59 @@ function buildDocument(): Json {
           },
         },
       },
+      ...linkPaths(),
       ...resumablePaths(),
+    },
+  };
+}
+
+type Operation = Json & { parameters?: Json[]; responses: Record<string, Json> };
+
+/**
+ * A user's upload operation as a drop folder's visitor calls it: the link's token and password
+ * instead of X-Token, into the linked folder whatever parentId says, files only.
+ */
+function asDropOperation(operation: Operation, operationId: string, summary: string): Operation {
+  // Its 401 is about X-Token, which a visitor has none of; LINK_ERRORS has the link's own.
+  const responses = Object.fromEntries(Object.entries(operation.responses).filter(([status]) => status !== '401'));
+  return {
+    ...operation,
+    tags: ['links'],
+    operationId,
+    summary,
+    security: PUBLIC,
+    parameters: [LINK_TOKEN, LINK_PASSWORD, ...(operation.parameters ?? [])],
+    responses: { ...responses, ...LINK_ERRORS },
+  };
+}
+
+/** A drop folder's uploads: POST /files's three forms, and tus (a request with Tus-Resumable) at the link's own URL. */
+function dropPaths(paths: Record<string, Record<string, Operation>>): Record<string, Record<string, Operation>> {
+  const direct = paths['/files']?.post;
+  const resumable = paths['/uploads']?.post;
+  const upload = paths['/uploads/{id}'];
+  if (direct === undefined || resumable === undefined || upload?.head === undefined || upload.patch === undefined || upload.delete === undefined) {
+    throw new Error('the drop folder operations are built from POST /files, POST /uploads and /uploads/{id}');
+  }
+  const directContent = (direct.requestBody as { content: Json }).content;
+  const post = asDropOperation(direct, 'uploadToDropFolder', 'Upload a file into a drop folder, in any form of POST /files, or start a resumable one');
+  post.description =
+    'Without Tus-Resumable: the three forms of POST /files (answered 201 with the file). With Tus-Resumable: tus creation as POST /uploads has it (201 with Location, under /s/{token}/uploads/). ' +
+    'Either way the file goes into the linked folder, private, as its owner’s; a folder cannot be made (Missing type).';
+  post.requestBody = { required: false, content: { ...directContent, ...offsetStream } };
+  post.parameters = [...(post.parameters ?? []), ...(resumable.parameters ?? []).map((parameter) => ({ ...parameter, required: false }))];
+  post.responses = {
+    ...resumable.responses,
+    ...post.responses,
+    201: { description: 'The new file (JSON), or the resumable upload (Location)', content: jsonRef('File'), headers: { Location: header('With Tus-Resumable: the upload’s URL') } },
+    400: error('In the order of POST /files, or of POST /uploads', ...new Set([...UPLOAD_ERRORS, ...RESUMABLE_CREATION_ERRORS])),
+  };
+  return {
+    '/s/{token}': { post },
+    '/s/{token}/uploads/{id}': {
+      head: asDropOperation(upload.head, 'getDropFolderUpload', 'Where a resumable upload into a drop folder is'),
+      patch: asDropOperation(upload.patch, 'appendToDropFolderUpload', 'Send bytes of a resumable upload into a drop folder'),
+      delete: asDropOperation(upload.delete, 'terminateDropFolderUpload', 'Stop a resumable upload into a drop folder'),
     },
   };
 }
@@ -559,6 +765,11 @@ let built: Json | undefined;
  * the schemas.
  */
 export function openApiDocument(): Json {
-  built ??= buildDocument();
+  if (built === undefined) {
+    const document = buildDocument() as Json & { paths: Record<string, Record<string, Operation>> };
+    const paths = { ...document.paths };
+    for (const [path, operations] of Object.entries(dropPaths(document.paths))) paths[path] = { ...paths[path], ...operations };
+    built = { ...document, paths };
+  }
   return built;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import express, { Router, type Response } from 'express';
+import express, { type Request, Router, type Response } from 'express';
 
 /**
  * The browser app's own policy. The API's `default-src 'none'` would stop the page from loading
@@ -40,15 +40,16 @@ function setWebHeaders(res: Response): void {
 }
 
 /**
- * Serves the browser app: `/` is web/index.html, `/assets/*` its stylesheet, compiled modules
- * and the upload library.
+ * Serves the browser app: `/` is web/index.html, `/s/<token>` (for a browser: the API answers
+ * every other client there) web/share.html, the page of a shared link; `/assets/*` their
+ * stylesheet, compiled modules and the upload library.
  */
 export function createWebRouter(webRoot: string = findWebRoot()): Router {
   const distDir = path.join(webRoot, 'dist');
   const router = Router();
 
-  router.get('/', async (_req, res) => {
-    const built = await access(path.join(distDir, 'main.js')).then(
+  const page = (html: string, script: string) => async (_req: Request, res: Response) => {
+    const built = await access(path.join(distDir, script)).then(
       () => true,
       () => false,
     );
@@ -57,8 +58,10 @@ export function createWebRouter(webRoot: string = findWebRoot()): Router {
       return;
     }
     setWebHeaders(res);
-    res.sendFile(path.join(webRoot, 'index.html'), SEND_OPTIONS);
-  });
+    res.sendFile(path.join(webRoot, html), SEND_OPTIONS);
+  };
+  router.get('/', page('index.html', 'main.js'));
+  router.get('/s/:token', page('share.html', 'share.js'));
 
   router.get('/assets/app.css', (_req, res) => {
     setWebHeaders(res);

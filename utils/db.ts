@@ -5,7 +5,7 @@ import type { Staging } from './storage/staging';
 
 /**
  * The documents of the collections, as stored. utils/users/store.ts, utils/files/store.ts,
- * utils/files/resumable/store.ts and utils/auth/secrets.ts query them.
+ * utils/files/resumable/store.ts, utils/links/store.ts and utils/auth/secrets.ts query them.
  */
 
 /** MongoDB's (and FerretDB's) code for an insert that a unique index refused. */
@@ -68,6 +68,25 @@ export interface UploadDoc {
   done?: boolean;
 }
 
+/** A shared link: anyone with its URL reads the file or folder it names, within its limits. */
+export interface LinkDoc {
+  _id: ObjectId;
+  /** The secret part of the link's URL (/s/<token>): 192 random bits. */
+  token: string;
+  fileId: ObjectId;
+  /** The owner of the file, who alone lists and revokes the link. */
+  userId: ObjectId;
+  expiresAt: Date | null;
+  /** scrypt, as utils/auth/passwords.ts stores it. */
+  passwordHash: string | null;
+  maxDownloads: number | null;
+  /** Complete downloads so far; never above maxDownloads. */
+  downloads: number;
+  /** On a folder: a drop folder, which takes uploads and shows nothing. */
+  allowUpload: boolean;
+  createdAt: Date;
+}
+
 /** A key every server of a deployment shares, made once by whichever server needs it first. */
 export interface SecretDoc {
   _id: string;
@@ -128,6 +147,9 @@ export class DBClient {
     await this.files.createIndex({ parentId: 1 });
     // The worker's sweep of expired resumable uploads.
     await this.uploads.createIndex({ expiresAt: 1 });
+    // A link is opened by its token, and listed and ended with its file.
+    await this.links.createIndex({ token: 1 }, { unique: true });
+    await this.links.createIndex({ fileId: 1 });
   }
 
   /** Live state; the first call also starts connecting, so a poll of it turns true by itself. */
@@ -159,6 +181,10 @@ export class DBClient {
 
   get uploads(): Collection<UploadDoc> {
     return this.database.collection<UploadDoc>('uploads');
+  }
+
+  get links(): Collection<LinkDoc> {
+    return this.database.collection<LinkDoc>('links');
   }
 
   get secrets(): Collection<SecretDoc> {

@@ -58,6 +58,7 @@ export const MESSAGES = {
   uploadBusy: 'Upload is busy',
   invalidSignature: 'Invalid signature',
   expired: 'Expired',
+  passwordRequired: 'Password required',
 } as const;
 
 /**
@@ -98,6 +99,8 @@ export const uploadBusy = (): HttpError => new HttpError(423, MESSAGES.uploadBus
 /** A signed URL changed in any way, or not signed by this deployment's key. */
 export const invalidSignature = (): HttpError => new HttpError(403, MESSAGES.invalidSignature);
 export const signatureExpired = (): HttpError => new HttpError(403, MESSAGES.expired);
+/** A shared link's password, missing or wrong. */
+export const passwordRequired = (): HttpError => new HttpError(401, MESSAGES.passwordRequired);
 export const unsupportedMediaType = (): HttpError => new HttpError(415, MESSAGES.unsupportedMediaType);
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, MESSAGES.rangeNotSatisfiable, { 'Content-Range': `bytes */${size}` });

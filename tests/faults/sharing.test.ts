@@ -8,9 +8,10 @@ import { freePort, startServices, type Services } from '../../scripts/lib/servic
 import { api, base64, createUser, expectError, type TestUser, upload } from '../support';
 
 /**
- * Signed URLs on a deployment of several server processes: one database, one Redis, one folder.
+ * Sharing on a deployment of several server processes: one database, one Redis, one folder.
  * A URL signed by any server must work on every other, whether the key is URL_SIGNING_SECRET or
- * the one the first server to need it made, however many servers needed it at once.
+ * the one the first server to need it made, however many servers needed it at once; a link's
+ * download limit must hold whichever servers the downloads reach.
  */
 
 let services: Services;
@@ -50,7 +51,7 @@ async function privateFileOn(baseUrl: string): Promise<{ user: TestUser; id: str
   return { user, id: file.id, content };
 }
 
-describe('faults: signed URLs across the servers of a deployment', function () {
+describe('faults: signed URLs and links across the servers of a deployment', function () {
   this.timeout(60_000);
   this.slow(10_000);
 
@@ -68,7 +69,7 @@ describe('faults: signed URLs across the servers of a deployment', function () {
     // Each of the three makes the key on its first URL.
     const deployment = newDeployment();
     const nodes = await Promise.all([startServer(deployment), startServer(deployment), startServer(deployment)]);
-    const { user, id, content } = await privateFileOn(nodes[0] as string);
+    const { user, id, content } = await privateFileOn(nodes[0]);
     const urls = await Promise.all(nodes.map((node) => signOn(node, user, id)));
     for (const [signer, url] of urls.entries()) {
       for (const node of nodes) {
@@ -91,5 +92,19 @@ describe('faults: signed URLs across the servers of a deployment', function () {
     const url = await signOn(a, user, id);
     expect((await fetchOn(b, url)).status).to.equal(200);
     expectError(await fetchOn(other, url), 403, 'Invalid signature');
+  });
+
+  it('gives the bytes to exactly maxDownloads of 20 parallel downloads spread over two servers', async () => {
+    const deployment = newDeployment();
+    const [a, b] = await Promise.all([startServer(deployment), startServer(deployment)]);
+    const { user, id, content } = await privateFileOn(a);
+    const created = await api('POST', `/files/${id}/links`, { baseUrl: a, token: user.token, json: { maxDownloads: 3 } });
+    expect(created.status, created.text).to.equal(201);
+    const { pathname } = new URL((created.body as { url: string }).url);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => api('GET', pathname, { baseUrl: index % 2 === 0 ? a : b })));
+    const served = answers.filter((answer) => answer.status === 200);
+    expect(served.length).to.equal(3);
+    for (const answer of served) expect(answer.bytes.equals(content)).to.equal(true);
+    for (const answer of answers.filter((each) => each.status !== 200)) expectError(answer, 404, 'Not found');
   });
 });

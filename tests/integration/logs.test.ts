@@ -9,7 +9,7 @@ import { sleep } from '../../scripts/lib/wait';
 import { processFileJob } from '../../utils/jobs/processors';
 import { queues, type FileJobData } from '../../utils/queues';
 import { RedisClient } from '../../utils/redis';
-import { base64, captureOutput, createUser, harness, upload, uploadRaw, waitFor, type PublicFileBody } from '../support';
+import { api, base64, captureOutput, createUser, harness, upload, uploadRaw, waitFor, type PublicFileBody } from '../support';
 
 const runFile = promisify(execFile);
 
@@ -34,6 +34,30 @@ describe('what the service logs', () => {
     const relevant = lines.filter((line) => line.includes(`/files/${id}/data`) || /^\s+at /.test(line) || /Error/.test(line));
     expect(relevant).to.have.length(1);
     expect(relevant[0]).to.match(/client went away/);
+  });
+
+  it('never logs a shared link’s token, nor its password', async () => {
+    const user = await createUser();
+    const uploaded = await uploadRaw(user.token, { name: 'big.bin', type: 'file' }, randomBytes(16 * 1024 * 1024));
+    const { id } = uploaded.body as PublicFileBody;
+    const password = `pw-${randomBytes(8).toString('hex')}`;
+    const created = await api('POST', `/files/${id}/links`, { token: user.token, json: { password } });
+    const { url } = created.body as { url: string };
+    const linkToken = url.slice(url.lastIndexOf('/') + 1);
+    const lines = await captureOutput(async () => {
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(url, { headers: { 'X-Link-Password': password } }, (response) => {
+          response.once('data', () => {
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve() : reject(error)));
+      });
+      await sleep(300);
+    });
+    expect(lines.some((line) => line.includes('GET /s/…: the client went away')), lines.join('\n')).to.equal(true);
+    expect(lines.filter((line) => line.includes(linkToken) || line.includes(password))).to.deep.equal([]);
   });
 
   it('logs nothing when curl closes the connection as soon as it has every byte of a download', async () => {

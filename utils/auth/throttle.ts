@@ -72,20 +72,24 @@ async function giveBack(keys: readonly string[]): Promise<void> {
 
 export type LoginOutcome = 'success' | 'failure' | 'not-checked';
 
-/** A login attempt counted in advance; `settle` says how it ended. */
+/** A password attempt counted in advance; `settle` says how it ended. */
 export interface LoginAttempt {
   settle(outcome: LoginOutcome): Promise<void>;
 }
 
 const UNCOUNTED: LoginAttempt = { settle: () => Promise.resolve() };
 
-/** Reserves a login attempt for `email` from `address`, or throws 429 while either is locked. */
-export async function beginLogin(email: string, address: string): Promise<LoginAttempt> {
+/**
+ * Reserves a password attempt on `subject` (an account, a shared link) from `address`, or throws
+ * 429 while the pair or the address is locked. One address's failures count together whatever
+ * they guessed at.
+ */
+async function beginPasswordAttempt(kind: 'login_streak' | 'link_streak', subject: string, address: string): Promise<LoginAttempt> {
   if (isExempt(address)) return UNCOUNTED;
   const { loginMaxFailures, loginWindowSeconds, loginMaxFailuresPerAddress } = config().throttle;
   const client = normalizeAddress(address);
   const perAddress = counterKey('login_address', client);
-  const streak = counterKey('login_streak', email, client);
+  const streak = counterKey(kind, subject, client);
   await reserve([
     { key: perAddress, max: loginMaxFailuresPerAddress, windowSeconds: DAY_SECONDS },
     { key: streak, max: loginMaxFailures, windowSeconds: loginWindowSeconds },
@@ -98,6 +102,15 @@ export async function beginLogin(email: string, address: string): Promise<LoginA
       await giveBack(outcome === 'success' ? [perAddress] : [perAddress, streak]);
     },
   };
+}
+
+export function beginLogin(email: string, address: string): Promise<LoginAttempt> {
+  return beginPasswordAttempt('login_streak', email, address);
+}
+
+/** A shared link's password, throttled as logins are, per link and address. */
+export function beginLinkPasswordAttempt(linkId: string, address: string): Promise<LoginAttempt> {
+  return beginPasswordAttempt('link_streak', linkId, address);
 }
 
 /** A sign-up slot taken from the address's allowance; given back when no account was created. */

@@ -20,6 +20,14 @@ export interface ReadableContent {
  */
 export type Reader = { viewer: () => Promise<ObjectId | undefined> } | 'signed';
 
+/** The bytes of `file` (not a folder), or of its thumbnail of `width`. */
+export function contentOf(file: FileDoc, width: ThumbnailWidth | undefined): ReadableContent {
+  if (file.type === 'folder') throw badRequest(MESSAGES.folderHasNoContent);
+  const blob = blobOf(file);
+  if (blob === undefined) throw notFound();
+  return width === undefined ? { file, blob } : { file, blob: { store: blob.store, key: thumbnailKey(blob.key, width) }, width };
+}
+
 /**
  * The bytes the caller may read. A private file is "Not found" to everyone but its owner,
  * before anything else is revealed about it. A public file is served alike to everyone, and
@@ -33,8 +41,5 @@ export async function findReadableContent(id: ObjectId | null, reader: Reader, w
   const file = await findFile(id);
   if (file === null) throw notFound();
   if (file.isPublic !== true && viewing !== undefined && (await viewing)?.equals(file.userId) !== true) throw notFound();
-  if (file.type === 'folder') throw badRequest(MESSAGES.folderHasNoContent);
-  const blob = blobOf(file);
-  if (blob === undefined) throw notFound();
-  return width === undefined ? { file, blob } : { file, blob: { store: blob.store, key: thumbnailKey(blob.key, width) }, width };
+  return contentOf(file, width);
 }

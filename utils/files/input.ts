@@ -193,7 +193,8 @@ export function parseOptionalFields<Schema extends z.ZodObject>(schema: Schema, 
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   const unknown = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
-  const invalid = result.error.issues.filter((issue) => issue.code !== 'unrecognized_keys').map((issue) => String(issue.path[0]));
+  // One field may fail several checks (a date that is not one, and not in the future): named once.
+  const invalid = [...new Set(result.error.issues.filter((issue) => issue.code !== 'unrecognized_keys').map((issue) => String(issue.path[0])))];
   const parts = [unknown.length > 0 ? `Unknown fields: ${unknown.join(', ')}` : '', invalid.length > 0 ? `Invalid fields: ${invalid.join(', ')}` : ''];
   throw badRequest(parts.filter(Boolean).join('; '));
 }

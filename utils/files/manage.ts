@@ -2,6 +2,7 @@ import type { ObjectId } from 'mongodb';
 import { mapLimit } from '../concurrency';
 import type { BlobLocation, FileDoc } from '../db';
 import { badRequest, MESSAGES, notFound } from '../errors';
+import { deleteLinksOfFiles } from '../links/store';
 import { blobOf, removeBlob } from '../storage/stores';
 import type { FileChanges, ParentRef } from './input';
 import { deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
@@ -64,6 +65,14 @@ async function removeBlobsOf(entries: readonly BlobLocation[]): Promise<void> {
   await mapLimit(blobs, PARALLEL_DELETES, removeBlob);
 }
 
+/** The documents, then their links (which no longer open once the documents are gone), then the bytes. */
+async function deleteEntries(owner: ObjectId, entries: readonly (BlobLocation & { _id: ObjectId })[]): Promise<void> {
+  const ids = entries.map((entry) => entry._id);
+  await deleteFiles(owner, ids);
+  await deleteLinksOfFiles(ids);
+  await removeBlobsOf(entries);
+}
+
 /**
  * Deletes a file, or a folder with everything under it. A folder is marked first, so nothing
  * goes into it any more, and its documents go deepest level first, so a delete cut short by a
@@ -73,8 +82,7 @@ async function removeBlobsOf(entries: readonly BlobLocation[]): Promise<void> {
 export async function deleteTree(owner: ObjectId, id: ObjectId | null): Promise<void> {
   const file = await getOwnedFile(owner, id);
   if (file.type !== 'folder') {
-    await deleteFiles(owner, [file._id]);
-    await removeBlobsOf([file]);
+    await deleteEntries(owner, [file]);
     return;
   }
   await withTreeLock(owner, async (lock) => {
@@ -82,9 +90,8 @@ export async function deleteTree(owner: ObjectId, id: ObjectId | null): Promise<
     const levels = await markSubtreeForDeletion(owner, folder._id);
     for (const level of [...levels].reverse()) {
       await lock.assertHeld();
-      await deleteFiles(owner, level.map((entry) => entry._id));
-      await removeBlobsOf(level);
+      await deleteEntries(owner, level);
     }
-    await deleteFiles(owner, [folder._id]);
+    await deleteEntries(owner, [folder]);
   });
 }

@@ -1,7 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
-import { sharedKey } from '../auth/secrets';
-import { config } from '../config';
+import { sign } from '../auth/signing';
 import { badRequest, invalidSignature, MESSAGES, signatureExpired } from '../errors';
 import type { ThumbnailWidth } from '../storage/byteStore';
 import { getOwnedFile } from './manage';
@@ -10,8 +9,8 @@ import { getOwnedFile } from './manage';
  * Signed URLs: a `GET /files/:id/data` URL that needs no token until it expires, for an
  * `<img src>`, a browser's own download manager or a colleague's script. The query carries the
  * expiry, the options and an HMAC-SHA256 over the method, the path, the expiry and the options,
- * so changing any of them (or adding anything) voids it. Every server signs and checks with one
- * key: URL_SIGNING_SECRET, else one made once and kept in the database.
+ * so changing any of them (or adding anything) voids it. Every server signs and checks with the
+ * deployment's one key (utils/auth/signing.ts).
  */
 
 export const DISPOSITIONS = ['inline', 'attachment'] as const;
@@ -28,24 +27,10 @@ export interface SignedOptions {
   disposition?: Disposition;
 }
 
-const KEY_NAME = 'url-signing';
-let key: Promise<Buffer> | undefined;
-
-function signingKey(): Promise<Buffer> {
-  const secret = config().urlSigningSecret;
-  if (secret !== undefined) return Promise.resolve(Buffer.from(secret, 'utf8'));
-  key ??= sharedKey(KEY_NAME).catch((error: unknown) => {
-    // Not kept: the next request asks the database again.
-    key = undefined;
-    throw error;
-  });
-  return key;
-}
-
 /** The text signed: the method and path, then each option as the URL spells it ('' when absent). */
 async function signatureOf(fileId: string, options: SignedOptions): Promise<Buffer> {
   const signed = ['GET', `/files/${fileId}/data`, String(options.expires), options.width ?? '', options.disposition ?? ''].join('\n');
-  return createHmac('sha256', await signingKey()).update(signed).digest();
+  return sign(signed);
 }
 
 /** The query string (without `?`) that lets anyone read `fileId`'s content as its owner would, until `options.expires`. */

@@ -12,7 +12,7 @@ import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '..
 import type { UploadMetadata } from '../input';
 import { deleteFiles, insertFile } from '../store';
 import { parentNotFound, stillAcceptsChildren } from '../tree';
-import { checkPlacement } from '../upload/create';
+import type { Place } from '../upload/create';
 import { type Checksum, checksumMismatch, offsetMismatch } from './protocol';
 import { forgetHash, keepHash, resumeHash } from './runningHashes';
 import { deleteUpload, findExpired, findUpload, insertUpload, markDone, recordProgress } from './store';
@@ -84,20 +84,32 @@ function statusOf(upload: UploadDoc): UploadStatus {
   return { id, offset, length, expiresAt, metadata, fileId: upload.done === true ? upload.fileId : undefined };
 }
 
-/** The owner's upload, unexpired; anything else is 404, so an id tells a stranger nothing. */
-async function liveUpload(owner: ObjectId, id: string): Promise<UploadDoc> {
+/** Whose uploads a request may touch: the owner's, or (through a drop folder's link) those going into one folder of theirs. */
+export interface UploadAccess {
+  owner: ObjectId;
+  folder?: ObjectId;
+}
+
+function accessible(upload: UploadDoc, { owner, folder }: UploadAccess): boolean {
+  if (!upload.userId.equals(owner)) return false;
+  return folder === undefined || (upload.file.parentId !== 0 && upload.file.parentId.equals(folder));
+}
+
+/** An upload the request may touch, unexpired; anything else is 404, so an id tells a stranger nothing. */
+async function liveUpload(access: UploadAccess, id: string): Promise<UploadDoc> {
   const upload = await findUpload(id);
-  if (upload === null || !upload.userId.equals(owner) || upload.expiresAt.getTime() <= Date.now()) throw notFound();
+  if (upload === null || !accessible(upload, access) || upload.expiresAt.getTime() <= Date.now()) throw notFound();
   return upload;
 }
 
 /** `POST /uploads`: checks the file's fields as `POST /files` does before any byte, then takes the first bytes if sent. */
 export async function createResumable(
   owner: ObjectId,
+  place: Place,
   request: { length: number; fields: UploadMetadata & { type: 'file' | 'image' }; metadata?: string },
   bytes?: IncomingBytes,
 ): Promise<UploadStatus> {
-  const { parentId, isPublic } = await checkPlacement(owner, request.fields);
+  const { parentId, isPublic } = await place(request.fields);
   // Refused before the upload exists, rather than leaving one the client never learns of.
   if ((bytes?.declared ?? 0) > request.length) throw payloadTooLarge();
   const now = Date.now();
@@ -120,28 +132,28 @@ export async function createResumable(
 }
 
 /** `PATCH /uploads/:id`: `offset` must be where the upload is. */
-export function appendToUpload(owner: ObjectId, id: string, offset: number, bytes: IncomingBytes): Promise<UploadStatus> {
+export function appendToUpload(access: UploadAccess, id: string, offset: number, bytes: IncomingBytes): Promise<UploadStatus> {
   return withUploadLock(id, LOCK_WAIT_MS, async (lock) => {
-    const upload = await liveUpload(owner, id);
+    const upload = await liveUpload(access, id);
     if (offset !== upload.offset) throw offsetMismatch();
     return appendLocked(upload, lock, bytes);
   });
 }
 
 /** `HEAD /uploads/:id`; also finishes an upload whose last request stored every byte but did not live to make the file. */
-export async function uploadStatus(owner: ObjectId, id: string): Promise<UploadStatus> {
-  const upload = await liveUpload(owner, id);
+export async function uploadStatus(access: UploadAccess, id: string): Promise<UploadStatus> {
+  const upload = await liveUpload(access, id);
   if (upload.offset < upload.length || upload.done === true) return statusOf(upload);
   return withUploadLock(id, LOCK_WAIT_MS, async (lock) => {
-    const current = await liveUpload(owner, id);
+    const current = await liveUpload(access, id);
     return current.done === true ? statusOf(current) : finish(current, lock, undefined);
   });
 }
 
 /** `DELETE /uploads/:id`: the upload and its staged bytes go; a file it made stays. */
-export async function terminateUpload(owner: ObjectId, id: string): Promise<void> {
+export async function terminateUpload(access: UploadAccess, id: string): Promise<void> {
   await withUploadLock(id, LOCK_WAIT_MS, async () => {
-    const upload = await liveUpload(owner, id);
+    const upload = await liveUpload(access, id);
     await forget(upload);
   });
 }

@@ -13,20 +13,25 @@ import { StagedBytes } from './stagedBytes';
  */
 export type StageUpload = (bytes: StagedBytes) => Promise<UploadMetadata>;
 
-interface Placement {
+export interface Placement {
   parentId: ObjectId | typeof ROOT;
   isPublic: boolean;
 }
 
 /**
- * Where the upload goes, judged in the contract's order: the parent, then isPublic. A reader
- * calls it before it accepts any byte when the metadata comes first, so a wrong parent costs no
- * write; createUpload calls it again in every case.
+ * Where an upload goes, judged from its metadata: a reader calls it before it accepts any byte
+ * when the metadata comes first, so a refusal costs no write; createUpload calls it again in
+ * every case. The owner's own uploads go where they ask (asAsked); a drop folder's go into it.
  */
-export async function checkPlacement(owner: ObjectId, upload: UploadMetadata): Promise<Placement> {
-  const parentId = await resolveParent(owner, upload.parent);
-  if (!upload.isPublic.ok) throw upload.isPublic.error;
-  return { parentId, isPublic: upload.isPublic.value };
+export type Place = (upload: UploadMetadata) => Promise<Placement>;
+
+/** The parent and isPublic the owner asked for, judged in the contract's order: the parent, then isPublic. */
+export function asAsked(owner: ObjectId): Place {
+  return async (upload) => {
+    const parentId = await resolveParent(owner, upload.parent);
+    if (!upload.isPublic.ok) throw upload.isPublic.error;
+    return { parentId, isPublic: upload.isPublic.value };
+  };
 }
 
 /**
@@ -35,12 +40,12 @@ export async function checkPlacement(owner: ObjectId, upload: UploadMetadata): P
  * image, queues its thumbnails. Only then are the bytes the document's: on any failure before,
  * they are removed, and a document already inserted under a deleted folder goes too.
  */
-export async function createUpload(owner: ObjectId, stage: StageUpload): Promise<FileDoc> {
+export async function createUpload(owner: ObjectId, place: Place, stage: StageUpload): Promise<FileDoc> {
   const bytes = new StagedBytes();
   let file: FileDoc | undefined;
   try {
     const upload = await stage(bytes);
-    const { parentId, isPublic } = await checkPlacement(owner, upload);
+    const { parentId, isPublic } = await place(upload);
     const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
     // A folder has no content: whatever was sent with it is never committed, so it is discarded below.
     const stored = upload.type === 'folder' ? undefined : await bytes.stored();

@@ -1,12 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Writable, type Readable } from 'node:stream';
-import type { ObjectId } from 'mongodb';
 import { config } from '../../config';
 import { badRequest, MESSAGES, payloadTooLarge, uploadAborted } from '../../errors';
 import { parseUploadMetadata, type UploadMetadata } from '../input';
 import { Base64Sink, STREAM_BUFFER_BYTES } from './base64Sink';
 import { assertUtf8, decodedBody } from './bodyEncoding';
-import { checkPlacement } from './create';
+import type { Place } from './create';
 import { invalidJson, UploadJsonTokenizer } from './jsonTokenizer';
 import type { StagedBytes } from './stagedBytes';
 
@@ -29,7 +28,7 @@ function jsonUploadLimit(uploadMaxBytes: number): number {
 }
 
 /** Reads the upload's JSON body into `bytes`; see the module's comment. */
-export async function stageJsonUpload(owner: ObjectId, body: Readable, headers: IncomingHttpHeaders, bytes: StagedBytes): Promise<UploadMetadata> {
+export async function stageJsonUpload(place: Place, body: Readable, headers: IncomingHttpHeaders, bytes: StagedBytes): Promise<UploadMetadata> {
   const bodyLimit = jsonUploadLimit(config().uploadMaxBytes);
   assertUtf8(headers);
   if (Number(headers['content-length'] ?? 0) > bodyLimit) throw payloadTooLarge();
@@ -47,7 +46,7 @@ export async function stageJsonUpload(owner: ObjectId, body: Readable, headers: 
       return true;
     }
     try {
-      await checkPlacement(owner, metadata);
+      await place(metadata);
     } catch (error) {
       refusal = { error };
       return false;
@@ -81,7 +80,7 @@ export async function stageJsonUpload(owner: ObjectId, body: Readable, headers: 
     if (refusal !== undefined) {
       // What the byte store would have said had the bytes been written, in the order it would have.
       if (sink.decodedSize > config().uploadMaxBytes) throw payloadTooLarge();
-      await checkPlacement(owner, metadata);
+      await place(metadata);
       // Only a later `parentId` or `isPublic` member could have mended what was refused; its bytes are gone.
       throw refusal.error;
     }

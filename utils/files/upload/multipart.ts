@@ -1,10 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { finished, type Readable } from 'node:stream';
 import busboy from 'busboy';
-import type { ObjectId } from 'mongodb';
 import { badRequest, MESSAGES } from '../../errors';
 import { parseUploadMetadata, type UploadMetadata } from '../input';
-import { checkPlacement } from './create';
+import type { Place } from './create';
 import type { StagedBytes } from './stagedBytes';
 
 const invalidMultipart = () => badRequest(MESSAGES.invalidMultipart);
@@ -22,7 +21,7 @@ function withName(fields: Record<string, unknown>, filename: string | undefined)
  * fields come first, they and the parent are checked before the file's bytes are accepted (and
  * a folder's are never written); when they come after, the bytes are staged first.
  */
-export async function stageMultipartUpload(owner: ObjectId, body: Readable, headers: IncomingHttpHeaders, bytes: StagedBytes): Promise<UploadMetadata> {
+export async function stageMultipartUpload(place: Place, body: Readable, headers: IncomingHttpHeaders, bytes: StagedBytes): Promise<UploadMetadata> {
   let parser: busboy.Busboy;
   try {
     // Browsers and curl send a non-ASCII filename as raw UTF-8, not in RFC 2231 form.
@@ -49,7 +48,7 @@ export async function stageMultipartUpload(owner: ObjectId, body: Readable, head
       stream.on('error', () => undefined);
       staged = (async () => {
         const metadata = known.type === undefined ? undefined : parseUploadMetadata(known, true);
-        if (metadata !== undefined) await checkPlacement(owner, metadata);
+        if (metadata !== undefined) await place(metadata);
         if (metadata?.type === 'folder') stream.resume();
         else await bytes.receive(stream);
       })();

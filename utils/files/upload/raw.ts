@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { ObjectId } from 'mongodb';
 import { parseUploadMetadata, type UploadMetadata } from '../input';
-import { checkPlacement } from './create';
+import type { Place } from './create';
 import type { StagedBytes } from './stagedBytes';
 
 /**
@@ -9,9 +8,9 @@ import type { StagedBytes } from './stagedBytes';
  * string. Everything is known before the first byte, so every check runs before any is written,
  * and a folder's body is never read. An empty body is an empty file, as every storage API has it.
  */
-export async function stageRawUpload(owner: ObjectId, body: Readable, query: Record<string, unknown>, bytes: StagedBytes): Promise<UploadMetadata> {
+export async function stageRawUpload(place: Place, body: Readable, query: Record<string, unknown>, bytes: StagedBytes): Promise<UploadMetadata> {
   const metadata = parseUploadMetadata(query, true);
-  await checkPlacement(owner, metadata);
+  await place(metadata);
   if (metadata.type !== 'folder') void bytes.receive(body);
   return metadata;
 }

@@ -247,6 +247,147 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/files/{id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's links, oldest first */
+        get: operations["listLinks"];
+        put?: never;
+        /** Share a file or folder through a link, with an optional expiry, password and download limit */
+        post: operations["createLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a link at once */
+        delete: operations["revokeLink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/s/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A linked file's content, or a linked folder's children
+         * @description No account needed. A file: its content, with every download guarantee of GET /files/{id}/data; a complete download (no Range, or one from byte 0) of the original counts against maxDownloads, while HEAD, 304 and thumbnails do not. A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing.
+         */
+        get: operations["openLink"];
+        put?: never;
+        /**
+         * Upload a file into a drop folder, in any form of POST /files, or start a resumable one
+         * @description Without Tus-Resumable: the three forms of POST /files (answered 201 with the file). With Tus-Resumable: tus creation as POST /uploads has it (201 with Location, under /s/{token}/uploads/). Either way the file goes into the linked folder, private, as its owner’s; a folder cannot be made (Missing type).
+         */
+        post: operations["uploadToDropFolder"];
+        delete?: never;
+        options?: never;
+        /**
+         * The headers of a linked file's content (or folder's listing), without it
+         * @description With every download guarantee of GET /files/{id}/data. A complete download (no Range, or one from byte 0) of the original counts against maxDownloads; HEAD, 304 and thumbnails do not.
+         */
+        head: operations["headLink"];
+        patch?: never;
+        trace?: never;
+    };
+    "/s/{token}/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a link names (the file or folder, with its size and date), whether it takes uploads, and until when */
+        get: operations["describeLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/s/{token}/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * For browsers: trade the password for an HttpOnly cookie scoped to the link, valid for an hour
+         * @description Set-Cookie: fm_link=…; Path=/s/{token}; HttpOnly; SameSite=Strict; Max-Age=3600. Every request under the link then needs no X-Link-Password. A link without a password sets nothing.
+         */
+        post: operations["openLinkSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/s/{token}/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file or folder under a linked folder */
+        get: operations["showLinkedFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/s/{token}/files/{id}/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The content of a file under a linked folder
+         * @description With every download guarantee of GET /files/{id}/data. A complete download (no Range, or one from byte 0) of the original counts against maxDownloads; HEAD, 304 and thumbnails do not.
+         */
+        get: operations["downloadLinkedFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * The headers of that content, without it
+         * @description With every download guarantee of GET /files/{id}/data. A complete download (no Range, or one from byte 0) of the original counts against maxDownloads; HEAD, 304 and thumbnails do not.
+         */
+        head: operations["headLinkedFile"];
+        patch?: never;
+        trace?: never;
+    };
     "/uploads": {
         parameters: {
             query?: never;
@@ -285,6 +426,25 @@ export interface paths {
         head: operations["getResumableUpload"];
         /** Send bytes from Upload-Offset; the request with the last byte makes the file */
         patch: operations["appendToResumableUpload"];
+        trace?: never;
+    };
+    "/s/{token}/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop a resumable upload into a drop folder */
+        delete: operations["terminateDropFolderUpload"];
+        options?: never;
+        /** Where a resumable upload into a drop folder is */
+        head: operations["getDropFolderUpload"];
+        /** Send bytes of a resumable upload into a drop folder */
+        patch: operations["appendToDropFolderUpload"];
         trace?: never;
     };
 }
@@ -327,6 +487,20 @@ export interface components {
             db: boolean;
             redis: boolean;
             storage: boolean;
+        };
+        Link: {
+            id: string;
+            fileId: string;
+            /** @description <base>/s/<token>: anyone with it reads the file or folder, within the limits below */
+            url: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            maxDownloads: number | null;
+            downloads: number;
+            hasPassword: boolean;
+            allowUpload: boolean;
+            /** Format: date-time */
+            createdAt: string;
         };
     };
     responses: {
@@ -1664,6 +1838,1324 @@ export interface operations {
             };
         };
     };
+    listLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The links */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Link"][];
+                };
+            };
+            /** @description A path the server cannot parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Bad request";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such file of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, in the future: the link ends then
+                     */
+                    expiresAt?: string;
+                    /** @description 1 to 256 characters, sent by visitors as X-Link-Password */
+                    password?: string;
+                    /** @description Complete downloads allowed; then the link ends */
+                    maxDownloads?: number;
+                    /** @description Folders only: a drop folder, which takes uploads and lists nothing */
+                    allowUpload?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The link; absent options are null or false */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Link"];
+                };
+            };
+            /** @description Unknown or mistyped fields (an expiry in the past, allowUpload on a file) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: ("Expected a JSON object" | "Bad request" | "Invalid JSON") | string;
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such file of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description The body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body charset or encoding the server cannot read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    revokeLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A link's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked: its URL answers 404 from now on */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A path the server cannot parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Bad request";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such link of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    openLink: {
+        parameters: {
+            query?: {
+                /** @description A linked file's thumbnail width */
+                size?: "100" | "250" | "500";
+                /** @description A folder under the linked folder, to list instead of it */
+                parentId?: string;
+                /** @description From 0, as GET /files has it */
+                page?: string;
+            };
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes, or the folder's children */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                    "application/json": components["schemas"]["File"][];
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not modified: If-None-Match or If-Modified-Since matched */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A size other than 500, 250 or 100, or a folder */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid size" | "A folder doesn't have content" | "Bad request";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description If-Match or If-Unmodified-Since failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Precondition failed";
+                    };
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Range not satisfiable";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    uploadToDropFolder: {
+        parameters: {
+            query?: {
+                /** @description For a raw body */
+                name?: string;
+                /** @description For a raw body */
+                type?: "folder" | "file" | "image";
+                /** @description For a raw body */
+                parentId?: 0 | string | null;
+                /** @description For a raw body */
+                isPublic?: boolean | 0 | 1 | ("0" | "1" | "true" | "false");
+            };
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable"?: "1.0.0";
+                /** @description The whole size, at most Tus-Max-Size */
+                "Upload-Length"?: number;
+                /** @description name, type, parentId, isPublic */
+                "Upload-Metadata"?: string;
+                /** @description The algorithm (sha1, sha256 or md5) and the base64 digest of this body; a mismatch stores none of it (460) */
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description 1 to 255 UTF-8 bytes, no control characters */
+                    name: string;
+                    /** @enum {string} */
+                    type: "folder" | "file" | "image";
+                    /** @description A folder id; absent, 0, "0", "" or null for the root */
+                    parentId?: 0 | string | null;
+                    /** @description true, false, "true", "false", 1, 0, "1" or "0"; absent or null means false */
+                    isPublic?: boolean | 0 | 1 | ("0" | "1" | "true" | "false");
+                    data?: string | null;
+                };
+                "multipart/form-data": {
+                    /** @description 1 to 255 UTF-8 bytes, no control characters */
+                    name: string;
+                    /** @enum {string} */
+                    type: "folder" | "file" | "image";
+                    /** @description A folder id; absent, 0, "0", "" or null for the root */
+                    parentId?: 0 | string | null;
+                    /** @description true, false, "true", "false", 1, 0, "1" or "0"; absent or null means false */
+                    isPublic?: boolean | 0 | 1 | ("0" | "1" | "true" | "false");
+                    /**
+                     * Format: binary
+                     * @description One file part; its filename is the name when no name field is sent
+                     */
+                    file?: string;
+                };
+                "application/octet-stream": string;
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The new file (JSON), or the resumable upload (Location) */
+            201: {
+                headers: {
+                    /** @description With Tus-Resumable: the upload’s URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description In the order of POST /files, or of POST /uploads */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Missing name" | "Invalid name" | "Missing type" | "Missing data" | "Invalid data" | "Parent not found" | "Parent is not a folder" | "Invalid isPublic" | "Invalid multipart body" | "Only one file part allowed" | "Upload aborted" | "Bad request" | "Invalid JSON" | "Missing Upload-Length" | "Invalid Upload-Length" | "Invalid Upload-Metadata" | "Invalid Upload-Checksum" | "Unsupported checksum algorithm";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description The body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body charset or encoding the server cannot read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s, or asked this one to stop (what arrived is kept); see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The body does not match Upload-Checksum: none of it was stored */
+            460: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Checksum mismatch";
+                    };
+                };
+            };
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    headLink: {
+        parameters: {
+            query?: {
+                /** @description A thumbnail width */
+                size?: "100" | "250" | "500";
+            };
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, with ETag, Last-Modified, Accept-Ranges, Content-Disposition, nosniff and a sandbox CSP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not modified: If-None-Match or If-Modified-Since matched */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A size other than 500, 250 or 100, or a folder */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid size" | "A folder doesn't have content" | "Bad request";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description If-Match or If-Unmodified-Since failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Precondition failed";
+                    };
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Range not satisfiable";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    describeLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link, as a visitor sees it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        file: {
+                            id: string;
+                            userId: string;
+                            name: string;
+                            /** @enum {string} */
+                            type: "folder" | "file" | "image";
+                            isPublic: boolean;
+                            /** @description Echoed as stored: 0 (or "0") for the root, else the folder id */
+                            parentId: 0 | string;
+                            size: number | null;
+                            sha256: string | null;
+                            /** Format: date-time */
+                            createdAt: string | null;
+                        };
+                        allowUpload: boolean;
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    openLinkSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The password is right */
+            204: {
+                headers: {
+                    /** @description The session cookie */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No password, or not a string of 1 to 256 characters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: ("Expected a JSON object" | "Bad request" | "Invalid JSON") | string;
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description The body is over its limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body charset or encoding the server cannot read */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    showLinkedFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description A path the server cannot parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Bad request";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    downloadLinkedFile: {
+        parameters: {
+            query?: {
+                /** @description A thumbnail width */
+                size?: "100" | "250" | "500";
+            };
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, with ETag, Last-Modified, Accept-Ranges, Content-Disposition, nosniff and a sandbox CSP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not modified: If-None-Match or If-Modified-Since matched */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A size other than 500, 250 or 100, or a folder */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid size" | "A folder doesn't have content" | "Bad request";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description If-Match or If-Unmodified-Since failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Precondition failed";
+                    };
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Range not satisfiable";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    headLinkedFile: {
+        parameters: {
+            query?: {
+                /** @description A thumbnail width */
+                size?: "100" | "250" | "500";
+            };
+            header?: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description A file id (24 hex digits); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bytes, with ETag, Last-Modified, Accept-Ranges, Content-Disposition, nosniff and a sandbox CSP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description One byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description Not modified: If-None-Match or If-Modified-Since matched */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A size other than 500, 250 or 100, or a folder */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid size" | "A folder doesn't have content" | "Bad request";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description If-Match or If-Unmodified-Since failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Precondition failed";
+                    };
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Range not satisfiable";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
     createResumableUpload: {
         parameters: {
             query?: never;
@@ -2213,6 +3705,434 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Upload is busy";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The body does not match Upload-Checksum: none of it was stored */
+            460: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Checksum mismatch";
+                    };
+                };
+            };
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    terminateDropFolderUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Gone */
+            204: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s; see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getDropFolderUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its state */
+            200: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description How many bytes are stored */
+                    "Upload-Offset": number;
+                    /** @description While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the new file's id */
+                    "File-Id"?: string;
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    /** @description The whole size */
+                    "Upload-Length": number;
+                    /** @description As sent */
+                    "Upload-Metadata"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Another request on this upload held it for 2 s */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    appendToDropFolderUpload: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The link's password, when it has one */
+                "X-Link-Password"?: string;
+                /** @description The protocol version; anything else is 412 */
+                "Tus-Resumable": "1.0.0";
+                /** @description Where the upload is (HEAD tells) */
+                "Upload-Offset": number;
+                /** @description The algorithm (sha1, sha256 or md5) and the base64 digest of this body; a mismatch stores none of it (460) */
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                /** @description The secret part of a link's URL */
+                token: string;
+                /** @description An upload's id; anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored; with File-Id when this was the last byte */
+            204: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description How many bytes are stored */
+                    "Upload-Offset": number;
+                    /** @description While unfinished: when it expires (an HTTP date), UPLOAD_EXPIRY_SECONDS after its last request */
+                    "Upload-Expires"?: string;
+                    /** @description Once finished: the new file's id */
+                    "File-Id"?: string;
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad headers, or the parent folder went away before the upload finished */
+            400: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Invalid Upload-Offset" | "Invalid Upload-Checksum" | "Unsupported checksum algorithm" | "Parent not found" | "Upload aborted";
+                    };
+                };
+            };
+            /** @description The link has a password, and this is not it (or there is none) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Password required";
+                    };
+                };
+            };
+            /** @description No such link, or one that ended: expired, revoked, out of downloads, or its file gone; it never says which */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description The body came slower than BODY_MIN_BYTES_PER_SECOND */
+            408: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Request timeout";
+                    };
+                };
+            };
+            /** @description Upload-Offset is not where the upload is */
+            409: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload-Offset does not match";
+                    };
+                };
+            };
+            /** @description Tus-Resumable is not 1.0.0 */
+            412: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    /** @description 1.0.0 */
+                    "Tus-Version": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported Tus-Resumable version";
+                    };
+                };
+            };
+            /** @description More bytes than Upload-Length leaves */
+            413: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Payload too large";
+                    };
+                };
+            };
+            /** @description A body that is not application/offset+octet-stream */
+            415: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unsupported media type";
+                    };
+                };
+            };
+            /** @description Another request on this upload held it for 2 s, or asked this one to stop (what arrived is kept); see Retry-After */
+            423: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Upload is busy";
+                    };
+                };
+            };
+            /** @description Too many wrong passwords for this link from this address, or from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Too many requests";
                     };
                 };
             };
