@@ -377,7 +377,8 @@ function linkPaths(): Json {
         summary: "A linked file's content, or a linked folder's children",
         description:
           "No account needed. A file: its content, with every download guarantee of GET /files/{id}/data; a complete download (no Range, or one from byte 0) of the original counts against maxDownloads, while HEAD, 304 and thumbnails do not. " +
-          'A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing.',
+          'A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing. ' +
+          "A browser (an Accept that prefers text/html) gets the web app's page for the link instead, which uses /s/{token}/info and /s/{token}/session.",
         security: PUBLIC,
         parameters: [
           LINK_TOKEN,
@@ -390,7 +391,11 @@ function linkPaths(): Json {
           ...contentResponses,
           200: {
             description: "The file's bytes, or the folder's children",
-            content: { '*/*': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'array', items: ref('schemas', 'File') } } },
+            content: {
+              '*/*': { schema: { type: 'string', format: 'binary' } },
+              'application/json': { schema: { type: 'array', items: ref('schemas', 'File') } },
+              'text/html': { schema: { type: 'string' } },
+            },
           },
           ...LINK_ERRORS,
         },

@@ -3,22 +3,21 @@
  * by its role and accessible name. The thumbnail worker runs as a real child process.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
-import { chromium, type BrowserContext, type Download, type Locator, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes';
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, uniqueEmail, upload } from '../support';
+import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText } from './kit';
 
-const UI_TIMEOUT_MS = 15_000;
-const THUMBNAIL_TIMEOUT_MS = 90_000;
 const TOKEN_KEY = 'filesManager.token';
 
 /** A picture worth looking at in the screenshots: a sky gradient with a sun. */
@@ -37,31 +36,8 @@ async function makePhoto(width = 640, height = 400): Promise<Buffer> {
   return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
-function files(page: Page): Locator {
-  return page.getByRole('list', { name: 'Files', exact: true });
-}
-
-function item(page: Page, name: string): Locator {
-  return files(page).getByRole('listitem', { name, exact: true });
-}
-
 function dialog(page: Page): Locator {
   return page.getByRole('dialog');
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = process.env.SCREENSHOTS_DIR;
-  if (dir === undefined || dir === '') return;
-  mkdirSync(path.resolve(dir), { recursive: true });
-  await page.screenshot({ path: path.resolve(dir, `${name}.png`), animations: 'disabled' });
-}
-
-async function expectVisible(locator: Locator, timeout = UI_TIMEOUT_MS): Promise<void> {
-  await locator.waitFor({ state: 'visible', timeout });
-}
-
-async function expectGone(locator: Locator): Promise<void> {
-  await locator.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
 }
 
 /** The width of the picture an <img> decoded; 0 until it has. */
@@ -103,32 +79,6 @@ async function idOf(page: Page, name: string): Promise<string> {
   const id = await item(page, name).getAttribute('data-id');
   if (id === null) throw new Error(`${name} has no data-id`);
   return id;
-}
-
-async function downloaded(page: Page, click: () => Promise<void>): Promise<{ download: Download; bytes: Buffer }> {
-  const pending = page.waitForEvent('download', { timeout: UI_TIMEOUT_MS });
-  await click();
-  const download = await pending;
-  const file = await download.path();
-  return { download, bytes: readFileSync(file) };
-}
-
-/** Waits for `text` in the locator's element; the error says what was there instead. */
-async function waitForText(locator: Locator, text: string): Promise<void> {
-  let seen = '';
-  try {
-    await waitUntil(
-      `"${text}" to show`,
-      async () => {
-        seen = (await locator.allTextContents()).join(' | ');
-        return seen.includes(text);
-      },
-      UI_TIMEOUT_MS,
-      100,
-    );
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; the text was "${seen}"`);
-  }
 }
 
 /** What the page asked of /uploads and what it was told, each in order. */

@@ -1,13 +1,14 @@
 /**
  * Errors go to a role="alert" element so screen readers announce them: the one inside the open
  * dialog when there is one (the page behind a modal dialog is inert), else the page's own.
+ * Used by the app and the shared-link page alike: it needs no session.
  */
-import { ApiError } from './api.js';
 import { byId } from './dom.js';
 
 export function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
-  if (error instanceof ApiError || error instanceof Error) return error.message;
+  // ApiError (http.ts) included: its message is the API's own.
+  if (error instanceof Error) return error.message;
   return 'Something went wrong.';
 }
 

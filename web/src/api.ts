@@ -4,6 +4,8 @@
  * by itself (an <img>, a download) cannot send that header: it gets a signed URL instead.
  */
 import type { components, operations } from './generated/openapi.js';
+import { ApiError, errorMessage, isRecord, parseJson, send, UNEXPECTED, UnreachableError } from './http.js';
+import { uploadType } from './media.js';
 import { currentSession } from './session.js';
 import { tusLibrary, type TusDetailedError, type TusHttpResponse, type TusLibrary, type TusPreviousUpload } from './tus.js';
 
@@ -14,38 +16,21 @@ export type FileType = FileDoc['type'];
 /** The root folder is 0 in the API, every other folder a hex id. */
 export type FolderId = FileDoc['parentId'];
 
+/** A shared link as its owner sees it (POST/GET /files/:id/links). */
+export type Link = components['schemas']['Link'];
+export type LinkOptions = NonNullable<operations['createLink']['requestBody']>['content']['application/json'];
+
+export { ApiError } from './http.js';
+export { isRasterImage } from './media.js';
+
 /** The contract's page size: a shorter page is the last one. */
 export const PAGE_SIZE = 20;
-
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const UNREACHABLE = 'The server could not be reached. Check that it is running and try again.';
-
-/** No answer at all, as opposed to an answer the app could not use: only this is worth waiting out. */
-class UnreachableError extends ApiError {
-  override name = 'UnreachableError';
-  constructor() {
-    super(0, UNREACHABLE);
-  }
-}
 
 let unauthorizedHandler: () => void = () => undefined;
 
 /** Called whenever the API rejects the token, so the app can return to the login form. */
 export function onUnauthorized(handler: () => void): void {
   unauthorizedHandler = handler;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isFileDoc(value: unknown): value is FileDoc {
@@ -60,21 +45,8 @@ function isFileDoc(value: unknown): value is FileDoc {
 }
 
 function asFileDoc(value: unknown): FileDoc {
-  if (!isFileDoc(value)) throw new ApiError(0, 'The server sent an unexpected answer.');
+  if (!isFileDoc(value)) throw new ApiError(0, UNEXPECTED);
   return value;
-}
-
-function errorMessage(status: number, body: unknown): string {
-  if (isRecord(body) && typeof body.error === 'string' && body.error !== '') return body.error;
-  return `The request failed (HTTP ${status}).`;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 interface RequestOptions {
@@ -96,18 +68,7 @@ async function request(method: string, path: string, options: RequestOptions = {
     }
     headers.set('X-Token', session.token);
   }
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers.set('Content-Type', 'application/json');
-    body = JSON.stringify(options.json);
-  }
-  let response: Response;
-  try {
-    response = await fetch(path, { method, headers, body, signal: options.signal, credentials: 'omit', redirect: 'error' });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new UnreachableError();
-  }
+  const response = await send(path, { method, headers, json: options.json, signal: options.signal, credentials: 'omit' });
   if (!response.ok) {
     const failure = new ApiError(response.status, errorMessage(response.status, parseJson(await response.text())));
     if (auth && response.status === 401) unauthorizedHandler();
@@ -136,14 +97,14 @@ function basicCredentials(email: string, password: string): string {
 export async function signUp(email: string, password: string): Promise<User> {
   const body = await requestJson('POST', '/users', { json: { email, password }, auth: false });
   if (!isRecord(body) || typeof body.id !== 'string' || typeof body.email !== 'string') {
-    throw new ApiError(0, 'The server sent an unexpected answer.');
+    throw new ApiError(0, UNEXPECTED);
   }
   return { id: body.id, email: body.email };
 }
 
 export async function logIn(email: string, password: string): Promise<string> {
   const body = await requestJson('GET', '/connect', { headers: { Authorization: basicCredentials(email, password) }, auth: false });
-  if (!isRecord(body) || typeof body.token !== 'string') throw new ApiError(0, 'The server sent an unexpected answer.');
+  if (!isRecord(body) || typeof body.token !== 'string') throw new ApiError(0, UNEXPECTED);
   return body.token;
 }
 
@@ -154,7 +115,7 @@ export async function logOut(token: string): Promise<void> {
 export async function currentUser(): Promise<User> {
   const body = await requestJson('GET', '/users/me');
   if (!isRecord(body) || typeof body.id !== 'string' || typeof body.email !== 'string') {
-    throw new ApiError(0, 'The server sent an unexpected answer.');
+    throw new ApiError(0, UNEXPECTED);
   }
   return { id: body.id, email: body.email };
 }
@@ -162,7 +123,7 @@ export async function currentUser(): Promise<User> {
 export async function listFiles(parentId: FolderId, page: number, signal?: AbortSignal): Promise<FileDoc[]> {
   const query = new URLSearchParams({ parentId: folderParam(parentId), page: String(page) });
   const body = await requestJson('GET', `/files?${query.toString()}`, { signal });
-  if (!Array.isArray(body)) throw new ApiError(0, 'The server sent an unexpected answer.');
+  if (!Array.isArray(body)) throw new ApiError(0, UNEXPECTED);
   return body.map(asFileDoc);
 }
 
@@ -195,6 +156,43 @@ export async function deleteFile(id: string): Promise<void> {
 
 export async function setPublished(id: string, published: boolean): Promise<FileDoc> {
   return asFileDoc(await requestJson('PUT', `/files/${encodeURIComponent(id)}/${published ? 'publish' : 'unpublish'}`));
+}
+
+function isLink(value: unknown): value is Link {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.fileId === 'string' &&
+    typeof value.url === 'string' &&
+    (value.expiresAt === null || typeof value.expiresAt === 'string') &&
+    (value.maxDownloads === null || typeof value.maxDownloads === 'number') &&
+    typeof value.downloads === 'number' &&
+    typeof value.hasPassword === 'boolean' &&
+    typeof value.allowUpload === 'boolean' &&
+    typeof value.createdAt === 'string'
+  );
+}
+
+function asLink(value: unknown): Link {
+  if (!isLink(value)) throw new ApiError(0, UNEXPECTED);
+  return value;
+}
+
+/** `POST /files/:id/links`: a new link to a file or folder; every option may be left out. */
+export async function createLink(fileId: string, options: LinkOptions): Promise<Link> {
+  return asLink(await requestJson('POST', `/files/${encodeURIComponent(fileId)}/links`, { json: options }));
+}
+
+/** `GET /files/:id/links`: the item's links, oldest first. */
+export async function listLinks(fileId: string, signal?: AbortSignal): Promise<Link[]> {
+  const body = await requestJson('GET', `/files/${encodeURIComponent(fileId)}/links`, { signal });
+  if (!Array.isArray(body)) throw new ApiError(0, UNEXPECTED);
+  return body.map(asLink);
+}
+
+/** `DELETE /links/:id`: the link's URL answers 404 from now on. */
+export async function revokeLink(linkId: string): Promise<void> {
+  await request('DELETE', `/links/${encodeURIComponent(linkId)}`);
 }
 
 /** The address anyone can fetch a public file from. */
@@ -258,11 +256,11 @@ function signedUrlKey(id: string, options: SignedUrlOptions): string {
  */
 function checkedSignedUrl(id: string, answer: unknown): SignedUrlAnswer {
   if (!isRecord(answer) || typeof answer.url !== 'string' || typeof answer.expiresAt !== 'string' || Number.isNaN(Date.parse(answer.expiresAt))) {
-    throw new ApiError(0, 'The server sent an unexpected answer.');
+    throw new ApiError(0, UNEXPECTED);
   }
   const url = URL.canParse(answer.url) ? new URL(answer.url) : undefined;
   if (url === undefined || url.pathname !== `/files/${encodeURIComponent(id)}/data` || !url.searchParams.has('signature')) {
-    throw new ApiError(0, 'The server sent an unexpected answer.');
+    throw new ApiError(0, UNEXPECTED);
   }
   if (url.origin !== location.origin) throw new ApiError(0, `The server handed out a link to ${url.origin}, which this page cannot use: check its PUBLIC_URL.`);
   return { url: url.href, expiresAt: answer.expiresAt };
@@ -303,19 +301,6 @@ export function signedUrl(id: string, options: SignedUrlOptions = {}): Promise<s
 export function cachedSignedUrl(id: string, options: SignedUrlOptions = {}): string | undefined {
   const known = signedUrls.get(signedUrlKey(id, options))?.known;
   return known !== undefined && Date.now() < known.reuseUntil ? known.url : undefined;
-}
-
-/** Raster formats an <img> shows without running anything (unlike SVG, never listed). */
-const RASTER_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/bmp'];
-/** Formats the worker makes thumbnails of: only these are uploaded as type "image". */
-const THUMBNAILED_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/tiff'];
-
-function mediaType(contentType: string): string {
-  return contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-export function isRasterImage(contentType: string): boolean {
-  return RASTER_TYPES.includes(mediaType(contentType));
 }
 
 export interface UploadEvents {
@@ -405,7 +390,7 @@ function uploadError(tus: TusLibrary, error: Error): ApiError {
   if (!(error instanceof tus.DetailedError)) return new ApiError(0, error.message);
   const status = error.originalResponse?.getStatus() ?? 0;
   if (error.originalResponse === null || status === 0) return new UnreachableError();
-  if (status < 400) return new ApiError(0, 'The server sent an unexpected answer.');
+  if (status < 400) return new ApiError(0, UNEXPECTED);
   if (status === 401) unauthorizedHandler();
   return new ApiError(status, errorMessage(status, parseJson(error.originalResponse.getBody())));
 }
@@ -435,7 +420,7 @@ async function completedFileId(lastResponse: TusHttpResponse, uploadUrl: string 
     const fromHead = response.headers.get('File-Id');
     if (fromHead !== null && fromHead !== '') return fromHead;
   }
-  throw new ApiError(0, 'The server sent an unexpected answer.');
+  throw new ApiError(0, UNEXPECTED);
 }
 
 /**
@@ -469,7 +454,7 @@ export function uploadFile(file: File, parentId: FolderId, events: UploadEvents)
       claimed = url;
       if (url !== null) urlsInUse.add(url);
     };
-    const type = THUMBNAILED_TYPES.includes(mediaType(file.type)) ? 'image' : 'file';
+    const type = uploadType(file);
     const upload = new tus.Upload(file, {
       endpoint: UPLOADS_ENDPOINT,
       headers: { 'X-Token': session.token },

@@ -25,8 +25,10 @@ export interface DialogOptions {
   cancelLabel?: string;
   danger?: boolean;
   wide?: boolean;
-  /** Runs on submit; the dialog closes when it resolves and shows the error when it throws. */
+  /** Runs on submit; the dialog closes when it resolves (unless keepOpen) and shows the error when it throws. */
   onSubmit(parts: DialogParts): Promise<void>;
+  /** The dialog stays open after a successful submit, for a form used more than once (the share dialog). */
+  keepOpen?: boolean;
   onClose?(): void;
 }
 
@@ -69,7 +71,10 @@ export function openDialog(options: DialogOptions, content: Node[]): DialogParts
     error.hidden = true;
     parts.busy(true);
     options.onSubmit(parts).then(
-      () => dialog.close(),
+      () => {
+        if (options.keepOpen === true) parts.busy(false);
+        else dialog.close();
+      },
       (failure: unknown) => {
         parts.busy(false);
         parts.fail(failure);

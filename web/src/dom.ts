@@ -60,7 +60,7 @@ export function loadedImage(props: Props, signal: AbortSignal): Promise<HTMLImag
 
 export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   const element = document.getElementById(id);
-  if (!(element instanceof type)) throw new Error(`#${id} is missing from index.html`);
+  if (!(element instanceof type)) throw new Error(`#${id} is missing from the page`);
   return element;
 }
 
@@ -72,6 +72,7 @@ const ICONS = {
   file: 'M6.5 3h7.8L19 7.7v12.8a.5.5 0 0 1-.5.5h-12a.5.5 0 0 1-.5-.5v-17a.5.5 0 0 1 .5-.5zM14 3v5h5M9 13h6M9 16.5h6',
   image: 'M4.5 4h15a.5.5 0 0 1 .5.5v15a.5.5 0 0 1-.5.5h-15a.5.5 0 0 1-.5-.5v-15a.5.5 0 0 1 .5-.5zM4 16l4.5-4.5 3.5 3.5 2.5-2.5L20 18M15.5 8.5a1 1 0 1 0 0 .01',
   upload: 'M12 16V4M7 9l5-5 5 5M4 15v4.5a.5.5 0 0 0 .5.5h15a.5.5 0 0 0 .5-.5V15',
+  download: 'M12 4v12M7 11l5 5 5-5M4 15v4.5a.5.5 0 0 0 .5.5h15a.5.5 0 0 0 .5-.5V15',
 } as const;
 
 export type IconName = keyof typeof ICONS;

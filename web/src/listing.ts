@@ -8,6 +8,7 @@ import { ROOT_CRUMB, renderCrumbs, type Crumb } from './breadcrumbs.js';
 import { downloadFile, openFile } from './content.js';
 import { confirmAction, promptText } from './dialogs.js';
 import { byId, h, icon } from './dom.js';
+import { openShareDialog } from './linksDialog.js';
 import { openMoveDialog } from './move.js';
 import { showThumbnail } from './thumbnails.js';
 
@@ -100,6 +101,12 @@ function renderItem(file: FileDoc, signal: AbortSignal): HTMLLIElement {
   if (file.type !== 'folder') {
     actions.push(actionButton(file.isPublic ? 'Unpublish' : 'Publish', () => act(() => togglePublic(file))));
   }
+  actions.push(
+    actionButton('Share', () => {
+      clearError();
+      openShareDialog(file);
+    }),
+  );
 
   return h('li', { class: `item item-${file.type}`, attrs: { 'aria-label': file.name, 'data-id': file.id } }, [
     thumb,

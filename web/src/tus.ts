@@ -48,6 +48,8 @@ export interface TusUploadOptions {
   chunkSize: number;
   retryDelays: number[];
   removeFingerprintOnSuccess: boolean;
+  /** false: the upload's URL is never written to the URL storage (localStorage), so it cannot be resumed after a reload. */
+  storeFingerprintForResuming?: boolean;
   uploadDataDuringCreation: boolean;
   fingerprint: (file: File) => Promise<string>;
   onShouldRetry: (error: TusDetailedError, retryAttempt: number) => boolean;

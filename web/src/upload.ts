@@ -4,9 +4,11 @@
  * after a reload the same file picked into the same folder carries on where it stopped.
  */
 import { showError } from './alerts.js';
+import { acceptDroppedFiles } from './dropZone.js';
 import { ApiError, uploadFile, type FileDoc } from './api.js';
 import type { Crumb } from './breadcrumbs.js';
 import { byId, h } from './dom.js';
+import { formatSize } from './media.js';
 
 const PARALLEL_UPLOADS = 3;
 
@@ -32,13 +34,6 @@ export interface UploadHooks {
 
 const queue: Job[] = [];
 const active = new Set<Job>();
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
-}
 
 function failureMessage(job: Job, error: unknown): string {
   if (error instanceof ApiError && error.status === 413) {
@@ -154,31 +149,7 @@ export function setupUploads(hooks: UploadHooks): void {
     if (byId('upload-list', HTMLUListElement).childElementCount === 0) byId('uploads', HTMLElement).hidden = true;
   });
 
-  // dragenter/dragleave fire for every child crossed; a counter tells when the pointer really left.
-  let depth = 0;
-  const carriesFiles = (event: DragEvent): boolean => event.dataTransfer?.types.includes('Files') ?? false;
-  zone.addEventListener('dragenter', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth += 1;
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragover', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    if (event.dataTransfer !== null) event.dataTransfer.dropEffect = 'copy';
-  });
-  zone.addEventListener('dragleave', () => {
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) zone.classList.remove('dragging');
-  });
-  zone.addEventListener('drop', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth = 0;
-    zone.classList.remove('dragging');
-    enqueue([...(event.dataTransfer?.files ?? [])], hooks);
-  });
+  acceptDroppedFiles(zone, (files) => enqueue(files, hooks));
 }
 
 /**

@@ -291,7 +291,7 @@ export interface paths {
         };
         /**
          * A linked file's content, or a linked folder's children
-         * @description No account needed. A file: its content, with every download guarantee of GET /files/{id}/data; a complete download (no Range, or one from byte 0) of the original counts against maxDownloads, while HEAD, 304 and thumbnails do not. A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing.
+         * @description No account needed. A file: its content, with every download guarantee of GET /files/{id}/data; a complete download (no Range, or one from byte 0) of the original counts against maxDownloads, while HEAD, 304 and thumbnails do not. A folder: its direct children, 20 per page as GET /files has them, or those of a folder under it (parentId); a drop folder lists nothing. A browser (an Accept that prefers text/html) gets the web app's page for the link instead, which uses /s/{token}/info and /s/{token}/session.
          */
         get: operations["openLink"];
         put?: never;
@@ -2133,6 +2133,7 @@ export interface operations {
                 content: {
                     "*/*": string;
                     "application/json": components["schemas"]["File"][];
+                    "text/html": string;
                 };
             };
             /** @description One byte range */

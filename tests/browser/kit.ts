@@ -1,0 +1,60 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Download, Locator, Page } from 'playwright-core';
+import { waitUntil } from '../../scripts/lib/wait';
+
+/** What the browser tests share: waiting for the page, finding things by role, downloads, screenshots. */
+
+export const UI_TIMEOUT_MS = 15_000;
+/** The worker makes thumbnails some time after an upload, longer on a loaded machine. */
+export const THUMBNAIL_TIMEOUT_MS = 90_000;
+
+export async function expectVisible(locator: Locator, timeout = UI_TIMEOUT_MS): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout });
+}
+
+export async function expectGone(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+}
+
+/** Waits for `text` in the locator's elements; the error says what was there instead. */
+export async function waitForText(locator: Locator, text: string): Promise<void> {
+  let seen = '';
+  try {
+    await waitUntil(
+      `"${text}" to show`,
+      async () => {
+        seen = (await locator.allTextContents()).join(' | ');
+        return seen.includes(text);
+      },
+      UI_TIMEOUT_MS,
+      100,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the text was "${seen}"`);
+  }
+}
+
+/** The download `click` starts, and its bytes. */
+export async function downloaded(page: Page, click: () => Promise<void>): Promise<{ download: Download; bytes: Buffer }> {
+  const pending = page.waitForEvent('download', { timeout: UI_TIMEOUT_MS });
+  await click();
+  const download = await pending;
+  return { download, bytes: readFileSync(await download.path()) };
+}
+
+/** With SCREENSHOTS_DIR set (npm run screenshots), a picture of the page for the docs. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOTS_DIR;
+  if (dir === undefined || dir === '') return;
+  mkdirSync(path.resolve(dir), { recursive: true });
+  await page.screenshot({ path: path.resolve(dir, `${name}.png`), animations: 'disabled' });
+}
+
+export function files(page: Page): Locator {
+  return page.getByRole('list', { name: 'Files', exact: true });
+}
+
+export function item(page: Page, name: string): Locator {
+  return files(page).getByRole('listitem', { name, exact: true });
+}
