@@ -37,7 +37,7 @@ export function parseLinkPassword(body: unknown): string {
   return parseOptionalFields(LinkSessionBody, body).password;
 }
 
-/** A link's token as linkToken makes it; anything else names no link. */
+/** A link's token as createLink makes it; anything else names no link. */
 export function isLinkToken(value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z0-9_-]{32}$/.test(value);
 }

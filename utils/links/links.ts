@@ -10,8 +10,8 @@ import { getOwnedFile } from '../files/manage';
 import { findFile, listChildren } from '../files/store';
 import { isWithin, resolveParent } from '../files/tree';
 import type { Place } from '../files/upload/create';
-import type { LinkOptions } from './input';
 import { withRedisLock } from '../redisLock';
+import type { LinkOptions } from './input';
 import { addDownload, deleteOwnedLink, findLink, findLinkByToken, findLinksOfFile, insertLink } from './store';
 
 /**
