@@ -17,7 +17,7 @@ import {
 } from '../utils/links/links';
 import { toLinkInfo, toPublicLink } from '../utils/links/present';
 import type { FileDoc } from '../utils/db';
-import { sendContent } from './download';
+import { REVALIDATE, sendContent } from './download';
 import { currentLink, currentUserId, LINK_SESSION_COOKIE, openRequestLink, publicBaseUrl } from './request';
 import { receiveUpload } from './uploadBody';
 
@@ -33,7 +33,7 @@ import { receiveUpload } from './uploadBody';
 async function sendShared(req: Request, res: Response, { link }: OpenedLink, file: FileDoc): Promise<void> {
   const width = parseThumbnailWidth(req.query.size);
   const beforeBody = width === undefined ? (firstByte: number) => countSharedDownload(link, firstByte) : undefined;
-  await sendContent(req, res, contentOf(file, width), { cacheControl: 'private, no-cache', beforeBody });
+  await sendContent(req, res, contentOf(file, width), { cacheControl: REVALIDATE, beforeBody });
 }
 
 export default class LinksController {
@@ -61,12 +61,12 @@ export default class LinksController {
       return;
     }
     const files = await listShared(opened, parseObjectId(req.query.parentId), parsePage(req.query.page));
-    res.set('Cache-Control', 'private, no-cache').json(files.map(toPublicFile));
+    res.set('Cache-Control', REVALIDATE).json(files.map(toPublicFile));
   }
 
   /** What the link names, for a page to show before it lists or downloads anything. */
   static getInfo(_req: Request, res: Response): void {
-    res.set('Cache-Control', 'private, no-cache').json(toLinkInfo(currentLink(res)));
+    res.set('Cache-Control', REVALIDATE).json(toLinkInfo(currentLink(res)));
   }
 
   /**
@@ -91,7 +91,7 @@ export default class LinksController {
 
   static async getSharedItem(req: Request, res: Response): Promise<void> {
     const opened = currentLink(res);
-    res.set('Cache-Control', 'private, no-cache').json(toPublicFile(await sharedItem(opened, parseObjectId(req.params.id))));
+    res.set('Cache-Control', REVALIDATE).json(toPublicFile(await sharedItem(opened, parseObjectId(req.params.id))));
   }
 
   static async getSharedItemData(req: Request, res: Response): Promise<void> {

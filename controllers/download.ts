@@ -13,6 +13,8 @@ import { loggedPath } from './request';
 
 /** How long shared caches may keep a public file; short, because unpublishing must take effect. */
 export const PUBLIC_MAX_AGE_SECONDS = 60;
+/** Kept by the browser only, and asked again each time: what may stop being readable at any moment. */
+export const REVALIDATE = 'private, no-cache';
 
 /** Types a browser would run as a page or script if opened inline. */
 const ACTIVE_CONTENT = /html|xml|javascript|ecmascript/i;
@@ -79,7 +81,7 @@ export async function sendContent(req: Request, res: Response, content: Readable
   res.set({
     ETag: representation.etag,
     'Last-Modified': representation.lastModified.toUTCString(),
-    'Cache-Control': delivery.cacheControl ?? (file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : 'private, no-cache'),
+    'Cache-Control': delivery.cacheControl ?? (file.isPublic === true ? `public, max-age=${PUBLIC_MAX_AGE_SECONDS}` : REVALIDATE),
   });
   const precondition = evaluatePreconditions(req.method, req.headers, representation);
   if (precondition === 'failed') throw preconditionFailed();

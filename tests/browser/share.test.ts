@@ -11,15 +11,9 @@ import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { WEB_CSP } from '../../routes/web';
-import { api, base64, createUser, harness, makeImage, upload, type PublicFileBody, type TestUser } from '../support';
+import { api, base64, createUser, harness, makeImage, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
 import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText } from './kit';
 
-interface LinkBody {
-  id: string;
-  url: string;
-  downloads: number;
-  expiresAt: string | null;
-}
 
 function heading(page: Page, name: string): Locator {
   return page.getByRole('heading', { name, exact: true, level: 1 });

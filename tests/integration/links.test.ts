@@ -8,6 +8,7 @@ import { encodeMetadata, MIB, patchUpload, tusRequest, tusUpload } from '../supp
 import {
   api,
   type ApiResponse,
+  type LinkBody,
   base64,
   blobOfFile,
   createUser,
@@ -25,17 +26,6 @@ import {
   withConfig,
 } from '../support';
 
-interface LinkBody {
-  id: string;
-  fileId: string;
-  url: string;
-  expiresAt: string | null;
-  maxDownloads: number | null;
-  downloads: number;
-  hasPassword: boolean;
-  allowUpload: boolean;
-  createdAt: string;
-}
 
 const LINK_KEYS = ['allowUpload', 'createdAt', 'downloads', 'expiresAt', 'fileId', 'hasPassword', 'id', 'maxDownloads', 'url'];
 

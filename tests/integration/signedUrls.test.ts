@@ -14,15 +14,12 @@ import {
   harness,
   makeImage,
   type PublicFileBody,
+  type SignedUrlBody,
   type TestUser,
   upload,
   withConfig,
 } from '../support';
 
-interface SignedUrlBody {
-  url: string;
-  expiresAt: string;
-}
 
 function sign(user: TestUser, id: string, json?: unknown): Promise<ApiResponse> {
   return api('POST', `/files/${id}/url`, { token: user.token, json });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { signUpAndLogIn, type Account } from '../../scripts/lib/client';
-import type { components } from '../../web/src/generated/openapi';
+import type { components, operations } from '../../web/src/generated/openapi';
 import { harness } from './harness';
 import { api, type RequestOptions } from './http';
 
@@ -22,6 +22,8 @@ export function createUser(options: Pick<RequestOptions, 'baseUrl' | 'localAddre
 /** The shapes of the API's answers, generated from its OpenAPI document (npm run types). */
 export type UserBody = components['schemas']['User'];
 export type PublicFileBody = components['schemas']['File'];
+export type LinkBody = components['schemas']['Link'];
+export type SignedUrlBody = operations['signDownloadUrl']['responses'][200]['content']['application/json'];
 
 /** Typed as a Record, so the compiler rejects a key the generated shape lacks or one it forgot. */
 const PUBLIC_FILE_FIELDS: Record<keyof PublicFileBody, true> = { id: true, userId: true, name: true, type: true, isPublic: true, parentId: true };

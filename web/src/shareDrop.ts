@@ -8,6 +8,7 @@
  */
 import { showError } from './alerts.js';
 import { acceptDroppedFiles } from './dropZone.js';
+import { endRow, type UploadRow, uploadRow } from './uploadRow.js';
 import { h, icon } from './dom.js';
 import { ApiError, errorMessage, parseJson, UNEXPECTED, UnreachableError } from './http.js';
 import { formatDate, formatSize, uploadType } from './media.js';
@@ -25,12 +26,8 @@ export interface DropHooks {
   fail(error: unknown): void;
 }
 
-interface Job {
+interface Job extends UploadRow {
   file: File;
-  entry: HTMLLIElement;
-  progress: HTMLProgressElement;
-  status: HTMLElement;
-  cancel: HTMLButtonElement;
   cancelled: boolean;
   /** Once started: stops the upload, deletes what the server holds of it, and rejects its promise. */
   stop?: () => void;
@@ -109,12 +106,6 @@ export function renderDrop(client: LinkClient, info: LinkInfo, lifetime: AbortSi
   const queue: Job[] = [];
   const active = new Set<Job>();
 
-  const finish = (job: Job, state: 'done' | 'failed', text: string): void => {
-    job.entry.classList.add(state);
-    job.status.textContent = text;
-    job.cancel.remove();
-  };
-
   const pump = (): void => {
     const tus = tusLibrary();
     while (active.size < PARALLEL_UPLOADS && !lifetime.aborted) {
@@ -122,7 +113,7 @@ export function renderDrop(client: LinkClient, info: LinkInfo, lifetime: AbortSi
       if (job === undefined) return;
       if (job.cancelled) continue;
       if (tus === undefined || !tus.isSupported) {
-        finish(job, 'failed', 'Not sent');
+        endRow(job, 'failed', 'Not sent');
         showError('The upload component did not load. Reload the page and try again.');
         continue;
       }
@@ -132,15 +123,15 @@ export function renderDrop(client: LinkClient, info: LinkInfo, lifetime: AbortSi
         .then(
           () => {
             job.progress.value = job.progress.max;
-            finish(job, 'done', 'Sent');
+            endRow(job, 'done', 'Sent');
           },
           (error: unknown) => {
             if (job.cancelled) {
-              finish(job, 'failed', 'Cancelled');
+              endRow(job, 'failed', 'Cancelled');
               return;
             }
             const message = error instanceof Error ? error.message : 'unknown error';
-            finish(job, 'failed', `Not sent: ${message}`);
+            endRow(job, 'failed', `Not sent: ${message}`);
             // The link ended, or its session did: the page says so instead of the row alone.
             if (error instanceof ApiError && (error.status === 401 || error.status === 404)) hooks.fail(error);
             else if (error instanceof ApiError && error.status === 413) showError(`${job.file.name} (${formatSize(job.file.size)}) is larger than the server accepts: ${message}`);
@@ -158,24 +149,14 @@ export function renderDrop(client: LinkClient, info: LinkInfo, lifetime: AbortSi
     if (files.length === 0) return;
     sent.hidden = false;
     for (const file of files) {
-      const progress = h('progress', { class: 'upload-progress', attrs: { max: Math.max(file.size, 1), value: 0, 'aria-label': `Upload of ${file.name}` } });
-      const status = h('span', { class: 'upload-status', text: 'Waiting…' });
-      const cancel = h('button', { class: 'button small', text: 'Cancel', attrs: { type: 'button', 'aria-label': `Cancel upload of ${file.name}` } });
-      const entry = h('li', { class: 'upload' }, [
-        h('span', { class: 'upload-name', text: file.name, attrs: { title: file.name } }),
-        h('span', { class: 'upload-size muted', text: formatSize(file.size) }),
-        progress,
-        status,
-        cancel,
-      ]);
-      const job: Job = { file, entry, progress, status, cancel, cancelled: false };
-      cancel.addEventListener('click', () => {
+      const job: Job = { ...uploadRow(file, formatSize(file.size)), file, cancelled: false };
+      job.cancel.addEventListener('click', () => {
         job.cancelled = true;
         // A started upload's rejection marks the row; one still waiting is marked here.
-        if (job.stop === undefined) finish(job, 'failed', 'Cancelled');
+        if (job.stop === undefined) endRow(job, 'failed', 'Cancelled');
         else job.stop();
       });
-      sentList.append(entry);
+      sentList.append(job.entry);
       queue.push(job);
     }
     pump();

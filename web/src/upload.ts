@@ -5,20 +5,17 @@
  */
 import { showError } from './alerts.js';
 import { acceptDroppedFiles } from './dropZone.js';
+import { endRow, type UploadRow, uploadRow } from './uploadRow.js';
 import { ApiError, uploadFile, type FileDoc } from './api.js';
 import type { Crumb } from './breadcrumbs.js';
-import { byId, h } from './dom.js';
+import { byId } from './dom.js';
 import { formatSize } from './media.js';
 
 const PARALLEL_UPLOADS = 3;
 
-interface Job {
+interface Job extends UploadRow {
   file: File;
   folder: Crumb;
-  progress: HTMLProgressElement;
-  status: HTMLElement;
-  entry: HTMLLIElement;
-  cancel: HTMLButtonElement;
   cancelled: boolean;
   /** Set once it was found that the server already held part of the file. */
   resumed: boolean;
@@ -43,9 +40,7 @@ function failureMessage(job: Job, error: unknown): string {
 }
 
 function finish(job: Job, state: 'done' | 'failed', text: string): void {
-  job.entry.classList.add(state);
-  job.status.textContent = text;
-  job.cancel.remove();
+  endRow(job, state, text);
   updateClearButton();
 }
 
@@ -112,23 +107,13 @@ function enqueue(files: readonly File[], hooks: UploadHooks): void {
   panel.hidden = false;
   const folder = hooks.target();
   for (const file of files) {
-    const progress = h('progress', { class: 'upload-progress', attrs: { max: Math.max(file.size, 1), value: 0, 'aria-label': `Upload of ${file.name}` } });
-    const status = h('span', { class: 'upload-status', text: 'Waiting…' });
-    const cancel = h('button', { class: 'button small', text: 'Cancel', attrs: { type: 'button', 'aria-label': `Cancel upload of ${file.name}` } });
-    const entry = h('li', { class: 'upload' }, [
-      h('span', { class: 'upload-name', text: file.name, attrs: { title: file.name } }),
-      h('span', { class: 'upload-size muted', text: `${formatSize(file.size)} → ${folder.name}` }),
-      progress,
-      status,
-      cancel,
-    ]);
-    const job: Job = { file, folder, progress, status, entry, cancel, cancelled: false, resumed: false };
-    cancel.addEventListener('click', () => {
+    const job: Job = { ...uploadRow(file, `${formatSize(file.size)} → ${folder.name}`), file, folder, cancelled: false, resumed: false };
+    job.cancel.addEventListener('click', () => {
       job.cancelled = true;
       if (job.cancelUpload === undefined) finish(job, 'failed', 'Cancelled');
       else job.cancelUpload();
     });
-    list.append(entry);
+    list.append(job.entry);
     queue.push(job);
   }
   pump(hooks);
