@@ -9,7 +9,7 @@ import { queues } from './utils/queues';
 const SWEEP_MAX_INTERVAL_SECONDS = 600;
 
 async function main(): Promise<void> {
-  const { workerConcurrency, uploadExpirySeconds } = config();
+  const { workerConcurrency, uploadExpirySeconds, trashRetentionDays } = config();
   shareCoresBetween(workerConcurrency);
   await connectClients();
   const { fileQueue, userQueue, upkeepQueue } = queues;
@@ -20,8 +20,11 @@ async function main(): Promise<void> {
   queues.consume(fileQueue, workerConcurrency, processFileJob, stopped);
   queues.consume(userQueue, 1, processUserJob, stopped);
   queues.consume(upkeepQueue, 1, processUpkeepJob, stopped);
-  // Often enough that an expired upload's bytes outlive it by at most its own lifetime, or ten minutes.
-  await queues.scheduleUploadSweep(Math.min(uploadExpirySeconds, SWEEP_MAX_INTERVAL_SECONDS) * 1000);
+  // Often enough that an expired upload's bytes, or an item past its retention, outlive it by at
+  // most its own lifetime, or ten minutes.
+  const retentionSeconds = trashRetentionDays > 0 ? trashRetentionDays * 86_400 : Number.POSITIVE_INFINITY;
+  const everySeconds = Math.max(1, Math.min(uploadExpirySeconds, retentionSeconds, SWEEP_MAX_INTERVAL_SECONDS));
+  await queues.scheduleUpkeep(Math.round(everySeconds * 1000));
   log.info(`Worker processing ${fileQueue.name}, ${userQueue.name} and ${upkeepQueue.name}`);
   // Bull's close() waits for the jobs in flight, so a stop never leaves half a job behind.
   stopOnSignals('worker', closeClients);

@@ -10,10 +10,11 @@ import {
   parseThumbnailWidth,
   wantsAllFields,
 } from '../utils/files/input';
-import { changeFile, deleteTree, getOwnedFile, setPublic } from '../utils/files/manage';
+import { changeFile, getOwnedFile, setPublic } from '../utils/files/manage';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
 import { signOwnedDownload, verifyDownload } from '../utils/files/signedUrls';
 import { listFolder } from '../utils/files/tree';
+import { deleteFile } from '../utils/files/trash';
 import { asAsked } from '../utils/files/upload/create';
 import { sendContent } from './download';
 import { receiveUpload } from './uploadBody';
@@ -50,7 +51,7 @@ export default class FilesController {
   }
 
   static async deleteFile(req: Request, res: Response): Promise<void> {
-    await deleteTree(currentUserId(res), parseObjectId(req.params.id));
+    await deleteFile(currentUserId(res), parseObjectId(req.params.id));
     res.status(204).end();
   }
 

@@ -14,7 +14,7 @@ import {
   TUS_VERSION,
 } from '../utils/files/resumable/protocol';
 import { appendToUpload, createResumable, type IncomingBytes, terminateUpload, type UploadStatus, uploadStatus } from '../utils/files/resumable/upload';
-import { hasBody, uploaderOf } from './request';
+import { declaredLength, hasBody, uploaderOf } from './request';
 
 /**
  * Resumable uploads, as the tus 1.0 protocol has them (utils/files/resumable/): a user's at
@@ -25,8 +25,7 @@ import { hasBody, uploaderOf } from './request';
 function incomingBytes(req: Request): IncomingBytes {
   const type = (req.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== OFFSET_STREAM) throw unsupportedMediaType();
-  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-  return { body: req, declared, checksum: parseUploadChecksum(req.get('Upload-Checksum')) };
+  return { body: req, declared: declaredLength(req), checksum: parseUploadChecksum(req.get('Upload-Checksum')) };
 }
 
 function setStatusHeaders(res: Response, status: UploadStatus): void {

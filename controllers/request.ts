@@ -35,9 +35,15 @@ function linkSessionOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/** Content-Length, when sent (Node has already refused a malformed one). */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const length = req.headers['content-length'];
+  return length === undefined ? undefined : Number(length);
+}
+
 /** Whether a body follows the headers: a length over zero, or chunked. */
 export function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return req.headers['transfer-encoding'] !== undefined || (declaredLength(req) ?? 0) > 0;
 }
 
 export function token(req: Request): string {

@@ -3,6 +3,7 @@ import AppController from '../controllers/AppController';
 import AuthController from '../controllers/AuthController';
 import FilesController from '../controllers/FilesController';
 import LinksController from '../controllers/LinksController';
+import TrashController from '../controllers/TrashController';
 import UploadsController from '../controllers/UploadsController';
 import UsersController from '../controllers/UsersController';
 import { jsonBody, pageForBrowsers, requireDropFolder, requireLink, requireUser, tusOnly, tusResumable } from './middleware';
@@ -18,6 +19,7 @@ export function createRouter(): Router {
 
   router.post('/users', jsonBody(SMALL_JSON_LIMIT_BYTES), UsersController.postNew);
   router.get('/users/me', requireUser, UsersController.getMe);
+  router.get('/users/me/usage', requireUser, UsersController.getUsage);
   router.get('/connect', AuthController.getConnect);
   router.get('/disconnect', requireUser, AuthController.getDisconnect);
 
@@ -32,6 +34,11 @@ export function createRouter(): Router {
   router.put('/files/:id/unpublish', requireUser, FilesController.putUnpublish);
   router.get('/files/:id/data', FilesController.getFile);
   router.post('/files/:id/url', requireUser, jsonBody(SMALL_JSON_LIMIT_BYTES), FilesController.postSignedUrl);
+
+  router.get('/trash', requireUser, TrashController.getIndex);
+  router.delete('/trash', requireUser, TrashController.deleteAll);
+  router.post('/trash/:id/restore', requireUser, TrashController.postRestore);
+  router.delete('/trash/:id', requireUser, TrashController.deleteItem);
 
   // Shared links: the owner's side, then anyone's with the URL (no token).
   router.post('/files/:id/links', requireUser, jsonBody(SMALL_JSON_LIMIT_BYTES), LinksController.postLink);

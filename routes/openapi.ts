@@ -11,11 +11,12 @@ import {
   UploadMultipart,
   UploadQuery,
 } from '../utils/files/input';
-import { DetailedFileSchema, PublicFileSchema } from '../utils/files/present';
+import { DetailedFileSchema, PublicFileSchema, TrashedFileSchema } from '../utils/files/present';
 import { LinkOptionsBody, LinkSessionBody } from '../utils/links/input';
 import { LinkInfoSchema, PublicLinkSchema } from '../utils/links/present';
 import { PublicUserSchema } from '../utils/users/accounts';
 import { SignUpBody } from '../utils/users/input';
+import { UsageSchema } from '../utils/users/quota';
 import { MESSAGES } from '../utils/errors';
 
 /**
@@ -68,6 +69,8 @@ const BODY_ERRORS = {
   413: error('The body is over its limit', M.payloadTooLarge),
   415: error('A body charset or encoding the server cannot read', M.unsupportedMediaType),
 };
+/** The owner's quota (theirs, or QUOTA_BYTES) would be passed: nothing is stored. */
+const QUOTA = { 507: error('The upload would take the owner past their quota; nothing is stored', M.quotaExceeded) };
 const UNPARSABLE = { 400: error('A path the server cannot parse', M.badRequest) };
 const TREE_BUSY = { 409: error("Another move or delete of the same user's folders held the lock for 20 s", M.treeBusy) };
 const PARSE_ERRORS = [M.badRequest, M.invalidJson];
@@ -193,6 +196,7 @@ function resumablePaths(): Json {
           ...UPLOAD_BYTES_ERRORS,
           413: tusError('Upload-Length over Tus-Max-Size, or more bytes than it', M.payloadTooLarge),
           ...TUS_ERRORS,
+          507: tusError('Upload-Length would take the owner past their quota (it counts from creation until the upload ends)', M.quotaExceeded),
         },
       },
     },
@@ -448,6 +452,58 @@ function linkPaths(): Json {
   };
 }
 
+const TRASH_ID = { ...FILE_ID, description: 'The id of an item deleted directly (as GET /trash lists it); anything else is 404' };
+const TRASH_NOT_FOUND = { 404: error('No such item in the caller’s trash', M.notFound) };
+
+function trashPaths(): Json {
+  return {
+    '/trash': {
+      get: {
+        tags: ['trash'],
+        operationId: 'listTrash',
+        summary: 'One page (20) of the items deleted directly, newest first',
+        description: 'Not what was under a deleted folder: that comes back with it.',
+        security: TOKEN,
+        parameters: [{ name: 'page', in: 'query', required: false, schema: { type: 'string' }, description: 'From 0 (the default), as GET /files has it' }],
+        responses: {
+          200: { description: 'Up to 20 items, each with where it was (parentId)', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'TrashedFile') } } } },
+          ...UNAUTHORIZED,
+          ...HEADERS_TOO_LARGE,
+          ...UNAVAILABLE,
+        },
+      },
+      delete: {
+        tags: ['trash'],
+        operationId: 'emptyTrash',
+        summary: 'Remove everything in the trash for good',
+        security: TOKEN,
+        responses: { 204: { description: 'Emptied' }, ...UNAUTHORIZED, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+      },
+    },
+    '/trash/{id}': {
+      delete: {
+        tags: ['trash'],
+        operationId: 'deleteFromTrash',
+        summary: 'Remove an item, and everything that went with it, for good',
+        security: TOKEN,
+        parameters: [TRASH_ID],
+        responses: { 204: { description: 'Removed' }, ...UNPARSABLE, ...UNAUTHORIZED, ...TRASH_NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+      },
+    },
+    '/trash/{id}/restore': {
+      post: {
+        tags: ['trash'],
+        operationId: 'restoreFromTrash',
+        summary: 'Put an item back where it was, with everything that went with it',
+        description: 'Into its old folder, or to the root (parentId 0) when that folder is gone or in the trash.',
+        security: TOKEN,
+        parameters: [TRASH_ID],
+        responses: { 200: fileResponse('The item, where it is now'), ...UNPARSABLE, ...UNAUTHORIZED, ...TRASH_NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+      },
+    },
+  };
+}
+
 const DESCRIPTION = `Sign up, log in with a token, upload files, images and folders, list them, share them, download them and their thumbnails.
 
 Every error is \`{"error": message}\`, with the messages each operation lists. Any path also answers \`OPTIONS\` with the methods it has in \`Allow\`, and a method it does not have with 405 \`{"error": "Method not allowed"}\` and the same \`Allow\`. A path not listed here is 404 \`{"error": "Not found"}\`.`;
@@ -464,6 +520,7 @@ function buildDocument(): Json {
       { name: 'uploads', description: 'New files, images and folders' },
       { name: 'files', description: "The caller's files and folders: list, show, rename, move, publish, delete" },
       { name: 'content', description: 'The bytes of a file and its thumbnails' },
+      { name: 'trash', description: 'What DELETE /files/{id} took: restore it, or remove it for good; purged after TRASH_RETENTION_DAYS' },
       { name: 'links', description: 'Sharing without an account: links with an expiry, a password and a download limit' },
       { name: 'resumable', description: 'Uploads that survive a dropped connection: the tus 1.0 protocol (https://tus.io/protocols/resumable-upload)' },
     ],
@@ -479,6 +536,8 @@ function buildDocument(): Json {
         Status: schema(StatusSchema),
         Health: schema(HealthSchema),
         Link: schema(PublicLinkSchema),
+        TrashedFile: schema(TrashedFileSchema),
+        Usage: schema(UsageSchema),
       },
       responses: {
         HeadersTooLarge: error('The request line and headers are over Node’s limit; the connection closes', M.headersTooLarge),
@@ -553,6 +612,16 @@ function buildDocument(): Json {
           responses: { 200: { description: 'The user', content: jsonRef('User') }, ...UNAUTHORIZED, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
         },
       },
+      '/users/me/usage': {
+        get: {
+          tags: ['users'],
+          operationId: 'getUsage',
+          summary: 'What the caller’s files take, and their quota',
+          description: 'Kept as it changes, never summed per request. An upload that would take `used` past `quota` is 507.',
+          security: TOKEN,
+          responses: { 200: { description: 'Bytes and files', content: jsonRef('Usage') }, ...UNAUTHORIZED, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+        },
+      },
       '/connect': {
         get: {
           tags: ['tokens'],
@@ -594,7 +663,15 @@ function buildDocument(): Json {
               'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          responses: { 201: fileResponse('The new file'), 400: error('In this order', ...UPLOAD_ERRORS), ...UNAUTHORIZED, ...BODY_ERRORS, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+          responses: {
+            201: fileResponse('The new file'),
+            400: error('In this order', ...UPLOAD_ERRORS),
+            ...UNAUTHORIZED,
+            ...BODY_ERRORS,
+            ...HEADERS_TOO_LARGE,
+            ...UNAVAILABLE,
+            ...QUOTA,
+          },
         },
         get: {
           tags: ['files'],
@@ -657,7 +734,8 @@ function buildDocument(): Json {
         delete: {
           tags: ['files'],
           operationId: 'deleteFile',
-          summary: 'Delete a file, or a folder with everything under it',
+          summary: 'Delete a file, or a folder with everything under it: to the trash',
+          description: 'From then on it, and everything under it, is 404 everywhere (listings, downloads, links, signed URLs) until restored from GET /trash. With TRASH_RETENTION_DAYS=0 the delete is for good.',
           security: TOKEN,
           parameters: [FILE_ID],
           responses: { 204: { description: 'Deleted' }, ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
@@ -670,7 +748,7 @@ function buildDocument(): Json {
           summary: 'Make public',
           security: TOKEN,
           parameters: [FILE_ID],
-          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
         },
       },
       '/files/{id}/unpublish': {
@@ -680,7 +758,7 @@ function buildDocument(): Json {
           summary: 'Make private',
           security: TOKEN,
           parameters: [FILE_ID],
-          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
+          responses: { 200: fileResponse('The file'), ...UNPARSABLE, ...UNAUTHORIZED, ...NOT_FOUND, ...TREE_BUSY, ...HEADERS_TOO_LARGE, ...UNAVAILABLE },
         },
       },
       '/files/{id}/data': { get: contentOperation('get'), head: contentOperation('head') },
@@ -704,6 +782,7 @@ function buildDocument(): Json {
           },
         },
       },
+      ...trashPaths(),
       ...linkPaths(),
       ...resumablePaths(),
     },

@@ -23,9 +23,14 @@ function print(report: FsckReport, repair: boolean): void {
   log.info(line('bytes no document references, older than an hour', report.unreferencedBytes));
   log.info(`bytes no document references yet, younger than an hour (left alone): ${report.youngUnreferencedBytes}`);
   log.info(line('folders whose delete was interrupted (not damage)', report.interruptedDeletes));
+  log.info(line('documents in or out of the trash unlike their folder', report.trashMismatches));
+  log.info(line('users whose usage counters drifted', report.usageDrift));
   if (repair) {
-    const { movedToLostAndFound, restoredFolders, removedBytes } = report.repaired;
-    log.info(`repaired: ${movedToLostAndFound} moved into ${LOST_AND_FOUND}, ${restoredFolders} folders given back, ${removedBytes} unreferenced objects removed`);
+    const { movedToLostAndFound, restoredFolders, removedBytes, trashMarks, usageCounters } = report.repaired;
+    log.info(
+      `repaired: ${movedToLostAndFound} moved into ${LOST_AND_FOUND}, ${restoredFolders} folders given back, ${removedBytes} unreferenced objects removed, ` +
+        `${trashMarks} documents given their folder's trash state, ${usageCounters} users' counters recounted`,
+    );
   }
 }
 

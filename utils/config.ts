@@ -12,6 +12,10 @@ export interface Config {
   /** An unfinished resumable upload is forgotten, and its bytes removed, this long after its last byte. */
   uploadExpirySeconds: number;
   workerConcurrency: number;
+  /** How long a deleted item stays in the trash; 0 deletes at once. Fractions are allowed. */
+  trashRetentionDays: number;
+  /** Every user's quota unless set for the user (`npm run users:quota`); null: unlimited. */
+  quotaBytes: number | null;
   passwordHash: PasswordHash;
   throttle: Throttle;
   /** Express's `trust proxy`: false, true, a hop count, or the addresses of trusted proxies. */
@@ -127,6 +131,17 @@ function readPublicUrl(read: EnvReader, name: string): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
+/** A byte count, or `unlimited` (the default). */
+function readQuota(read: EnvReader, name: string): number | null {
+  const raw = read.string(name);
+  if (raw === undefined || raw === 'unlimited') return null;
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    read.problems.push(`${read.named(name)} must be a number of bytes or "unlimited", got "${raw}"`);
+    return null;
+  }
+  return Number(raw);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
 
@@ -147,6 +162,8 @@ export function loadConfig(env: Env = process.env): Config {
     uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER),
     uploadExpirySeconds: read.integer('UPLOAD_EXPIRY_SECONDS', 86_400, 1, 365 * 86_400),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 2, 1, 256),
+    trashRetentionDays: read.decimal('TRASH_RETENTION_DAYS', 30, 0, 36_500),
+    quotaBytes: readQuota(read, 'QUOTA_BYTES'),
     passwordHash: read.oneOf('PASSWORD_HASH', PASSWORD_HASHES, 'sha1'),
     throttle: {
       loginMaxFailures: read.integer('LOGIN_MAX_FAILURES', 10, 1, 1_000_000),

@@ -4,8 +4,9 @@ import { log } from './log';
 import type { Staging } from './storage/staging';
 
 /**
- * The documents of the collections, as stored. utils/users/store.ts, utils/files/store.ts,
- * utils/files/resumable/store.ts, utils/links/store.ts and utils/auth/secrets.ts query them.
+ * The documents of the collections, as stored. utils/users/store.ts, utils/users/usageStore.ts,
+ * utils/files/store.ts, utils/files/resumable/store.ts, utils/links/store.ts and
+ * utils/auth/secrets.ts query them.
  */
 
 /** MongoDB's (and FerretDB's) code for an insert that a unique index refused. */
@@ -41,6 +42,20 @@ export interface FileDoc {
   createdAt?: Date;
   /** Set on a folder whose delete has begun: nothing may go into it any more (utils/files/manage.ts). */
   deleting?: boolean;
+  /**
+   * Set on an item deleted directly (its trash root, which also holds `trash`), to its own id,
+   * and on every folder under it, to the root's. Such a folder, and every file in it, is to every
+   * reader gone (utils/files/trash.ts, utils/files/store.ts `findFile`).
+   */
+  trashedBy?: ObjectId;
+  /** Only on a trash root. */
+  trash?: TrashInfo;
+}
+
+export interface TrashInfo {
+  at: Date;
+  /** When the worker removes it for good: `at` plus TRASH_RETENTION_DAYS as it was then. */
+  purgeAt: Date;
 }
 
 /**
@@ -64,6 +79,8 @@ export interface UploadDoc {
   metadata?: string;
   createdAt: Date;
   expiresAt: Date;
+  /** Set once its length is counted as the file's in the owner's usage, just before the file's document is written. */
+  counted?: boolean;
   /** Set once the file's document exists. */
   done?: boolean;
 }
@@ -85,6 +102,27 @@ export interface LinkDoc {
   /** On a folder: a drop folder, which takes uploads and shows nothing. */
   allowUpload: boolean;
   createdAt: Date;
+}
+
+/**
+ * What a user's files take, kept as they change (utils/users/usage.ts), and the user's quota.
+ * Written only under the user's quota lock: FerretDB loses one of two concurrent updates of a document.
+ */
+export interface UsageDoc {
+  /** The user's id. */
+  _id: ObjectId;
+  /** Bytes of every file and image document, the trash's included. */
+  stored: number;
+  /** Bytes of the documents in the trash. */
+  trash: number;
+  /** File and image documents (not folders), the trash's included. */
+  files: number;
+  /** Upload-Length of every unfinished resumable upload. */
+  uploads: number;
+  /** Bytes held for uploads streaming now, each until its holder renews it or it lapses (a crashed server's). */
+  leases: Record<string, { bytes: number; until: Date }>;
+  /** Absent: QUOTA_BYTES; null: unlimited. */
+  quota?: number | null;
 }
 
 /** A key every server of a deployment shares, made once by whichever server needs it first. */
@@ -145,6 +183,9 @@ export class DBClient {
     await this.users.createIndex({ email: 1 }, { unique: true });
     await this.files.createIndex({ userId: 1, parentId: 1, _id: 1 });
     await this.files.createIndex({ parentId: 1 });
+    // The trash: a user's, newest first; and what to purge.
+    await this.files.createIndex({ userId: 1, 'trash.at': -1, _id: -1 });
+    await this.files.createIndex({ 'trash.purgeAt': 1 }, { sparse: true });
     // The worker's sweep of expired resumable uploads.
     await this.uploads.createIndex({ expiresAt: 1 });
     // A link is opened by its token, and listed and ended with its file.
@@ -185,6 +226,10 @@ export class DBClient {
 
   get links(): Collection<LinkDoc> {
     return this.database.collection<LinkDoc>('links');
+  }
+
+  get usage(): Collection<UsageDoc> {
+    return this.database.collection<UsageDoc>('usage');
   }
 
   get secrets(): Collection<SecretDoc> {

@@ -73,6 +73,18 @@ export class EnvReader {
     return value;
   }
 
+  /** A decimal number, for settings where a fraction makes sense (a test's trash retention of seconds). */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.problems.push(`${this.named(name)} must be a number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
   /** A prefix check only: `new URL` rejects MongoDB's multi-host seed lists. */
   url(name: string, schemes: readonly string[]): string | undefined {
     const raw = this.string(name);

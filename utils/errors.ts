@@ -59,6 +59,7 @@ export const MESSAGES = {
   invalidSignature: 'Invalid signature',
   expired: 'Expired',
   passwordRequired: 'Password required',
+  quotaExceeded: 'Quota exceeded',
 } as const;
 
 /**
@@ -101,6 +102,8 @@ export const invalidSignature = (): HttpError => new HttpError(403, MESSAGES.inv
 export const signatureExpired = (): HttpError => new HttpError(403, MESSAGES.expired);
 /** A shared link's password, missing or wrong. */
 export const passwordRequired = (): HttpError => new HttpError(401, MESSAGES.passwordRequired);
+/** The upload would take the owner past their quota (RFC 4918's Insufficient Storage). */
+export const quotaExceeded = (): HttpError => new HttpError(507, MESSAGES.quotaExceeded);
 export const unsupportedMediaType = (): HttpError => new HttpError(415, MESSAGES.unsupportedMediaType);
 export const rangeNotSatisfiable = (size: number): HttpError =>
   new HttpError(416, MESSAGES.rangeNotSatisfiable, { 'Content-Range': `bytes */${size}` });

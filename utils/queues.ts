@@ -18,7 +18,8 @@ export interface UserJobData {
 export type UpkeepJobData = Record<string, never>;
 
 /** One schedule, whichever worker started it: Bull keys a repeatable job by its id and interval. */
-const EXPIRED_UPLOADS_JOB_ID = 'expired-uploads';
+/** Its first job's name, kept so a deployment that ran it keeps a single schedule. */
+const UPKEEP_JOB_ID = 'expired-uploads';
 
 /** What a processor says of a job it did not throw for. */
 export type JobOutcome =
@@ -107,15 +108,15 @@ export class Queues {
   }
 
   /**
-   * Sweeps expired resumable uploads every `everyMs`. A schedule of another interval (the
-   * setting changed) is dropped, so one sweep runs however many workers start it.
+   * Sweeps expired resumable uploads and purges the trash every `everyMs`. A schedule of another
+   * interval (the settings changed) is dropped, so one sweep runs however many workers start it.
    */
-  async scheduleUploadSweep(everyMs: number): Promise<void> {
+  async scheduleUpkeep(everyMs: number): Promise<void> {
     const queue = this.upkeepQueue;
     for (const job of await queue.getRepeatableJobs()) {
-      if (job.id === EXPIRED_UPLOADS_JOB_ID && Number(job.every) !== everyMs) await queue.removeRepeatableByKey(job.key);
+      if (job.id === UPKEEP_JOB_ID && Number(job.every) !== everyMs) await queue.removeRepeatableByKey(job.key);
     }
-    await queue.add({}, { jobId: EXPIRED_UPLOADS_JOB_ID, repeat: { every: everyMs }, removeOnComplete: true, removeOnFail: true });
+    await queue.add({}, { jobId: UPKEEP_JOB_ID, repeat: { every: everyMs }, removeOnComplete: true, removeOnFail: true });
   }
 
   /**

@@ -369,8 +369,11 @@ describe('faults: outages and crashes of real processes', function () {
     });
   });
 
-  describe('when the server is killed in the middle of deleting a folder of 2,000 files', () => {
+  describe('when the server is killed in the middle of deleting a folder of 2,000 files for good', () => {
     it('leaves a smaller tree and no orphan; a second DELETE finishes the job', async () => {
+      // A delete for good, not to the trash (tests/faults/trash.test.ts kills a purge).
+      await server?.kill();
+      server = await startServerProcess(baseUrl, { env: { ...env, TRASH_RETENTION_DAYS: '0' } });
       const account = await newAccount();
       const owner = (await db().collection('users').findOne({ email: account.email }))?._id as ObjectId;
       const top = (await uploadJson(account.token, { name: 'big', type: 'folder' })).body as PublicFileBody;
@@ -400,7 +403,7 @@ describe('faults: outages and crashes of real processes', function () {
       const left = await db().collection('files').countDocuments({ userId: owner });
       expect(left, 'documents left by the interrupted delete').to.be.within(1, total - 1);
 
-      server = await startServerProcess(baseUrl, { env });
+      server = await startServerProcess(baseUrl, { env: { ...env, TRASH_RETENTION_DAYS: '0' } });
       const report = await checkStore({ owner });
       expect([report.orphans.count, report.cycles.count, report.unreachable.count, report.missingBytes.count]).to.deep.equal([0, 0, 0, 0]);
       expect(report.interruptedDeletes.count, 'the marks of the delete that died').to.be.at.least(1);
@@ -408,6 +411,7 @@ describe('faults: outages and crashes of real processes', function () {
       const retried = await call({ method: 'DELETE', path: `/files/${top.id}`, token: account.token, timeoutMs: 60_000 });
       expect(retried.status, retried.text).to.equal(204);
       expect(await db().collection('files').countDocuments({ userId: owner })).to.equal(0);
+      await server.kill();
     });
   });
 

@@ -8,6 +8,7 @@ import { backfillThumbnails } from '../../utils/jobs/backfill';
 import { dbClient, type FileDoc, type FileType } from '../../utils/db';
 import { QUEUE_NAMES, queues, thumbnailJobId, type FileJobData } from '../../utils/queues';
 import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/storage/byteStore';
+import { recountUsage } from '../../utils/users/quota';
 import { ROOT } from '../../scripts/lib/processes';
 import { blobFields, byteStore } from '../../utils/storage/stores';
 import { harness, writeBlob } from '../support';
@@ -26,6 +27,7 @@ async function insertImported(owner: ObjectId, type: FileType, thumbnails: reado
     for (const width of thumbnails) await writeBlob({ store: blob.store, key: thumbnailKey(blob.key, width) }, 'thumbnail');
   }
   await dbClient.files.insertOne(doc);
+  await recountUsage(owner);
   return doc;
 }
 

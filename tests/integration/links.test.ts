@@ -135,7 +135,7 @@ describe('shared links: the owner’s side', () => {
     expect((await visit(link)).status, 'still open').to.equal(200);
   });
 
-  it('ends the links of a deleted file, and of everything under a deleted folder', async () => {
+  it('ends the links of a deleted file, and of everything under a deleted folder, and removes them with the trash', async () => {
     const user = await createUser();
     const folder = await folderOf(user, 'Old');
     const inner = await fileOf(user, 'inner.txt', Buffer.from('x'), folder.id);
@@ -144,7 +144,10 @@ describe('shared links: the owner’s side', () => {
     expect((await api('DELETE', `/files/${file.id}`, { token: user.token })).status).to.equal(204);
     expect((await api('DELETE', `/files/${folder.id}`, { token: user.token })).status).to.equal(204);
     for (const link of links) expectError(await visit(link), 404, 'Not found');
+    // In the trash they only stop working (a restore brings them back); gone for good, they go too.
     const ids = [file.id, folder.id, inner.id].map((id) => new ObjectId(id));
+    expect(await dbClient.links.countDocuments({ fileId: { $in: ids } })).to.equal(3);
+    expect((await api('DELETE', '/trash', { token: user.token })).status).to.equal(204);
     expect(await dbClient.links.countDocuments({ fileId: { $in: ids } })).to.equal(0);
   });
 });

@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import sharp from 'sharp';
+import { config, type Config, useConfig } from '../../utils/config';
 import { dbClient, type FileDoc } from '../../utils/db';
+import { recountUsage } from '../../utils/users/quota';
 import { THUMBNAIL_WIDTHS } from '../../utils/storage/byteStore';
 import { blobFields, byteStore, type Blob } from '../../utils/storage/stores';
 import { makeThumbnails } from '../../utils/jobs/thumbnails';
-import { api, base64, blobExists, blobOfFile, createUser, findDoc, type PublicFileBody, upload, writeBlob } from '../support';
+import { api, base64, withConfig, blobExists, blobOfFile, createUser, findDoc, type PublicFileBody, upload, writeBlob } from '../support';
 
 /** The original and its three thumbnails, as made by the worker. */
 async function uploadImageWithThumbnails(token: string, fields: Record<string, unknown> = {}): Promise<{ file: PublicFileBody; blobs: Blob[] }> {
@@ -64,11 +66,21 @@ async function insertBigTree(token: string, userId: string): Promise<BigTree> {
     parent = folder;
   }
   await dbClient.files.insertMany(docs);
+  // Inserted behind the service's back: its owner's usage is counted again from the documents.
+  await recountUsage(owner);
   for (let start = 0; start < blobs.length; start += 16) await Promise.all(blobs.slice(start, start + 16).map((blob) => writeBlob(blob, 'x')));
   return { root, chain, files, blobs };
 }
 
+/** The delete for good (TRASH_RETENTION_DAYS=0; tests/integration/trash.test.ts has the trash). */
 describe('DELETE /files/:id', () => {
+  let saved: Config;
+  before(() => {
+    saved = config();
+    useConfig({ ...saved, trashRetentionDays: 0 });
+  });
+  after(() => useConfig(saved));
+
   it('deletes an owned file with its bytes and thumbnails, answers 204, and 404 the second time', async () => {
     const user = await createUser();
     const { file, blobs } = await uploadImageWithThumbnails(user.token);
@@ -248,7 +260,7 @@ describe('PATCH /files/:id', () => {
     // Everything under the moved folder went with it: deleting its new parent takes exactly that.
     // Files at chain depth d sit beside chain[d], so the moved folder holds those from depth CHAIN_DEPTH / 2 + 1.
     const keptFiles = (CHAIN_DEPTH / 2 + 1) * FILES_PER_FOLDER;
-    const gone = await api('DELETE', `/files/${other.id}`, { token: user.token });
+    const gone = await withConfig({ trashRetentionDays: 0 }, () => api('DELETE', `/files/${other.id}`, { token: user.token }));
     expect(gone.status).to.equal(204);
     const keptFolders = 1 + CHAIN_DEPTH / 2;
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(keptFolders + keptFiles);
@@ -259,7 +271,7 @@ describe('PATCH /files/:id', () => {
       json: { parentId: (tree.chain[CHAIN_DEPTH / 2 - 1] as ObjectId).toHexString() },
     });
     expect(stillCycle.body).to.deep.equal({ error: 'Cannot move a folder into itself' });
-    expect((await api('DELETE', `/files/${tree.root.id}`, { token: user.token })).status).to.equal(204);
+    expect((await withConfig({ trashRetentionDays: 0 }, () => api('DELETE', `/files/${tree.root.id}`, { token: user.token }))).status).to.equal(204);
     expect(await dbClient.files.countDocuments({ userId: new ObjectId(user.id) })).to.equal(0);
     expect(await stillStored(tree.blobs)).to.deep.equal([]);
   });

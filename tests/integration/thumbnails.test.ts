@@ -9,7 +9,7 @@ import { asBullProcessor, type FileJobData } from '../../utils/queues';
 import { thumbnailKey, THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../../utils/storage/byteStore';
 import { byteStore, type Blob } from '../../utils/storage/stores';
 import { makeThumbnails, ThumbnailError } from '../../utils/jobs/thumbnails';
-import { api, base64, blobExists, blobOfFile, createUser, harness, pendingWrites, readBlob, rejection, upload, writeBlob } from '../support';
+import { api, base64, blobExists, blobOfFile, createUser, harness, pendingWrites, readBlob, rejection, upload, withConfig, writeBlob } from '../support';
 import { waitFor, waitUntil } from '../../scripts/lib/wait';
 
 /** An image stored as the server stores uploads, where the worker finds originals. */
@@ -202,7 +202,8 @@ describe('thumbnail jobs', () => {
       jobFinishedAt = Date.now();
     });
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const deleted = await api('DELETE', `/files/${image.id}`, { token: user.token });
+    // For good: one in the trash keeps its thumbnails, since it may come back.
+    const deleted = await withConfig({ trashRetentionDays: 0 }, () => api('DELETE', `/files/${image.id}`, { token: user.token }));
     const deletedAt = Date.now();
     expect(deleted.status).to.equal(204);
     await job;

@@ -5,9 +5,10 @@ import { badRequest, MESSAGES, notFound } from '../errors';
 import { deleteLinksOfFiles } from '../links/store';
 import { blobOf, removeBlob } from '../storage/stores';
 import type { FileChanges, ParentRef } from './input';
-import { deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate } from './store';
+import { recordUsage } from '../users/quota';
+import { deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate, type TreeEntry } from './store';
 import { isWithin, markSubtreeForDeletion, resolveParent } from './tree';
-import { withTreeLock } from './treeLock';
+import { type TreeLock, withTreeLock } from './treeLock';
 
 /** The caller's own file, or 404 for anyone else's, a missing one or a malformed id alike. */
 export async function getOwnedFile(owner: ObjectId, id: ObjectId | null): Promise<FileDoc> {
@@ -16,15 +17,15 @@ export async function getOwnedFile(owner: ObjectId, id: ObjectId | null): Promis
   return file;
 }
 
-async function applyChanges(file: FileDoc, changes: FileUpdate): Promise<FileDoc> {
+async function applyChanges(file: FileDoc, changes: FileUpdate, lock: TreeLock): Promise<FileDoc> {
   if (Object.keys(changes).length === 0) return file;
-  // Deleted between the lookup and the update.
+  await lock.assertHeld();
   if (!(await updateFile(file._id, changes))) throw notFound();
   return { ...file, ...changes };
 }
 
 export async function setPublic(owner: ObjectId, id: ObjectId | null, isPublic: boolean): Promise<FileDoc> {
-  return applyChanges(await getOwnedFile(owner, id), { isPublic });
+  return withTreeLock(owner, async (lock) => applyChanges(await getOwnedFile(owner, id), { isPublic }, lock));
 }
 
 async function moveTarget(owner: ObjectId, file: FileDoc, parent: ParentRef): Promise<ObjectId | typeof ROOT> {
@@ -43,17 +44,17 @@ function changesOf(changes: FileChanges): FileUpdate {
 }
 
 /**
- * `PATCH /files/:id`: rename, move and (un)publish, each optional. A move reads the tree
- * (the target, the cycle check) and writes it under the owner's tree lock.
+ * `PATCH /files/:id`: rename, move and (un)publish, each optional. A move reads the tree (the
+ * target, the cycle check) before it writes; every change of a document is made under the
+ * owner's tree lock, as trash and restore are: FerretDB loses one of two concurrent updates of
+ * a document, even of different fields, so a rename racing a trash could bring a file back.
  */
 export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: FileChanges): Promise<FileDoc> {
   const { parent } = changes;
-  if (parent === undefined) return applyChanges(await getOwnedFile(owner, id), changesOf(changes));
   return withTreeLock(owner, async (lock) => {
     const file = await getOwnedFile(owner, id);
-    const parentId = await moveTarget(owner, file, parent);
-    await lock.assertHeld();
-    return applyChanges(file, { ...changesOf(changes), parentId });
+    const update = parent === undefined ? changesOf(changes) : { ...changesOf(changes), parentId: await moveTarget(owner, file, parent) };
+    return applyChanges(file, update, lock);
   });
 }
 
@@ -65,33 +66,41 @@ async function removeBlobsOf(entries: readonly BlobLocation[]): Promise<void> {
   await mapLimit(blobs, PARALLEL_DELETES, removeBlob);
 }
 
-/** The documents, then their links (which no longer open once the documents are gone), then the bytes. */
-async function deleteEntries(owner: ObjectId, entries: readonly (BlobLocation & { _id: ObjectId })[]): Promise<void> {
+/** What documents take of their owner's usage: the bytes and the number of their files. */
+export function usageOf(entries: readonly TreeEntry[]): { bytes: number; files: number } {
+  const files = entries.filter((entry) => entry.type !== 'folder');
+  return { bytes: files.reduce((total, entry) => total + (entry.size ?? 0), 0), files: files.length };
+}
+
+/**
+ * The documents, then what they counted in their owner's usage (the trash's too, when they were
+ * in it), then their links (which no longer open once the documents are gone), then the bytes.
+ */
+export async function deleteEntries(owner: ObjectId, entries: readonly TreeEntry[], inTrash: boolean): Promise<void> {
   const ids = entries.map((entry) => entry._id);
   await deleteFiles(owner, ids);
+  const { bytes, files } = usageOf(entries);
+  await recordUsage(owner, { stored: -bytes, files: -files, trash: inTrash ? -bytes : 0 });
   await deleteLinksOfFiles(ids);
   await removeBlobsOf(entries);
 }
 
 /**
- * Deletes a file, or a folder with everything under it. A folder is marked first, so nothing
- * goes into it any more, and its documents go deepest level first, so a delete cut short by a
- * crash leaves a smaller tree, never a document whose parent is gone. The bytes follow the
- * documents: nothing reachable ever points at missing bytes.
+ * Deletes a file, or a folder with everything under it, for good. A folder is marked first, so
+ * nothing goes into it any more, and its documents go deepest level first, so a delete cut short
+ * by a crash leaves a smaller tree, never a document whose parent is gone. The bytes follow the
+ * documents: nothing reachable ever points at missing bytes. Items in the trash on their own
+ * stay there (see walkSubtree).
  */
 export async function deleteTree(owner: ObjectId, id: ObjectId | null): Promise<void> {
-  const file = await getOwnedFile(owner, id);
-  if (file.type !== 'folder') {
-    await deleteEntries(owner, [file]);
-    return;
-  }
   await withTreeLock(owner, async (lock) => {
-    const folder = await getOwnedFile(owner, id);
-    const levels = await markSubtreeForDeletion(owner, folder._id);
+    const item = await getOwnedFile(owner, id);
+    const levels = item.type === 'folder' ? await markSubtreeForDeletion(owner, item._id) : [];
     for (const level of [...levels].reverse()) {
       await lock.assertHeld();
-      await deleteEntries(owner, level);
+      await deleteEntries(owner, level, false);
     }
-    await deleteEntries(owner, [folder]);
+    await lock.assertHeld();
+    await deleteEntries(owner, [item], false);
   });
 }

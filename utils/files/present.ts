@@ -21,6 +21,13 @@ export const DetailedFileSchema = PublicFileSchema.extend({
 });
 export type DetailedFile = z.infer<typeof DetailedFileSchema>;
 
+/** An item of `GET /trash`: the public shape (its parentId where it was) plus when it went and when it goes for good. */
+export const TrashedFileSchema = PublicFileSchema.extend({
+  trashedAt: z.string().meta({ format: 'date-time' }),
+  purgeAt: z.string().meta({ format: 'date-time' }),
+});
+export type TrashedFile = z.infer<typeof TrashedFileSchema>;
+
 /** Echoes the stored parent as stored: 0 stays 0, "0" stays "0", an ObjectId becomes hex. */
 function publicParentId(parentId: StoredParentId): 0 | string {
   return parentId instanceof ObjectId ? parentId.toHexString() : parentId;
@@ -44,4 +51,9 @@ export function toDetailedFile(file: FileDoc): DetailedFile {
     sha256: file.sha256 ?? null,
     createdAt: file.createdAt?.toISOString() ?? null,
   };
+}
+
+/** A trash root (it holds `trash`). */
+export function toTrashedFile(file: FileDoc & Required<Pick<FileDoc, 'trash'>>): TrashedFile {
+  return { ...toPublicFile(file), trashedAt: file.trash.at.toISOString(), purgeAt: file.trash.purgeAt.toISOString() };
 }

@@ -1,5 +1,6 @@
 import { MongoServerError, ObjectId, type FindCursor, type Filter } from 'mongodb';
-import { dbClient, DUPLICATE_KEY, type BlobLocation, type FileDoc, type StoredParentId } from '../db';
+import { parseObjectId } from './input';
+import { dbClient, DUPLICATE_KEY, type BlobLocation, type FileDoc, type StoredParentId, type TrashInfo } from '../db';
 
 /**
  * The only module that queries the `files` collection.
@@ -23,11 +24,29 @@ export const ROOT = 0;
 /** The projection of a BlobLocation. */
 const BLOB_LOCATION = { localPath: 1, storage: 1, objectKey: 1 } as const;
 
-export async function findFile(id: ObjectId): Promise<FileDoc | null> {
+/** The document, in the trash or not: for the trash itself and the consistency checker. */
+export async function findAnyFile(id: ObjectId): Promise<FileDoc | null> {
   return dbClient.files.findOne({ _id: id });
 }
 
-/** The file with this id if `owner` owns it, else null. */
+/** The folder a stored parentId names, whichever form it was stored in; null for the root. */
+export function parentObjectId(parentId: StoredParentId): ObjectId | null {
+  return parentId instanceof ObjectId ? parentId : parseObjectId(parentId);
+}
+
+/**
+ * The file, unless it is in the trash: to every other reader, that is as if it were gone. A
+ * folder in the trash is marked; a file is when it was deleted itself, or its folder is marked.
+ */
+export async function findFile(id: ObjectId): Promise<FileDoc | null> {
+  const file = await findAnyFile(id);
+  if (file === null || file.trashedBy !== undefined) return null;
+  const folder = file.type === 'folder' ? null : parentObjectId(file.parentId);
+  if (folder === null) return file;
+  return (await findAnyFile(folder))?.trashedBy === undefined ? file : null;
+}
+
+/** The file with this id if `owner` owns it and it is not in the trash, else null. */
 export async function findOwnedFile(owner: ObjectId, id: ObjectId): Promise<FileDoc | null> {
   const file = await findFile(id);
   return file !== null && file.userId.equals(owner) ? file : null;
@@ -42,21 +61,24 @@ export function parentForms(folder: ObjectId | typeof ROOT): StoredParentId[] {
   return folder === ROOT ? [ROOT, '0'] : [folder, folder.toHexString()];
 }
 
-/** One page of a folder's children, by `_id`, with an aggregation pipeline as the contract asks. */
+/**
+ * One page of a live folder's children, by `_id`, with an aggregation pipeline as the contract
+ * asks. Its children in the trash are the items deleted from it directly: the index on
+ * (userId, parentId, _id) passes over those alone.
+ */
 export async function listChildren(owner: ObjectId, folder: ObjectId | typeof ROOT, skip: number, limit: number): Promise<FileDoc[]> {
-  const match: Filter<FileDoc> = { userId: owner, parentId: { $in: parentForms(folder) } };
+  const match: Filter<FileDoc> = { userId: owner, parentId: { $in: parentForms(folder) }, trashedBy: { $exists: false } };
   return dbClient.files.aggregate<FileDoc>([{ $match: match }, { $sort: { _id: 1 } }, { $skip: skip }, { $limit: limit }]).toArray();
 }
 
-export type TreeEntry = Pick<FileDoc, '_id' | 'type'> & BlobLocation;
+export type TreeEntry = Pick<FileDoc, '_id' | 'type' | 'size' | 'trashedBy'> & BlobLocation;
 
-/** The children of any of `folders`, in both stored forms of their ids. */
+const TREE_ENTRY = { _id: 1, type: 1, size: 1, trashedBy: 1, ...BLOB_LOCATION } as const;
+
+/** The children of any of `folders`, in both stored forms of their ids, in the trash or not. */
 export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]): Promise<TreeEntry[]> {
   return dbClient.files
-    .find<TreeEntry>(
-      { userId: owner, parentId: { $in: folders.flatMap((id) => parentForms(id)) } },
-      { projection: { _id: 1, type: 1, ...BLOB_LOCATION } },
-    )
+    .find<TreeEntry>({ userId: owner, parentId: { $in: folders.flatMap((id) => parentForms(id)) } }, { projection: TREE_ENTRY })
     .toArray();
 }
 
@@ -90,6 +112,60 @@ export async function deleteFiles(owner: ObjectId, ids: readonly ObjectId[]): Pr
   for (const batch of chunks(ids)) await dbClient.files.deleteMany({ _id: { $in: batch }, userId: owner });
 }
 
+/** Puts folders in the trash of `root` (the item deleted directly); the files in them are in it with them. */
+export async function markTrashed(ids: readonly ObjectId[], root: ObjectId): Promise<void> {
+  for (const batch of chunks(ids)) await dbClient.files.updateMany({ _id: { $in: batch } }, { $set: { trashedBy: root } });
+}
+
+/** Takes folders out of the trash (a restore, or fsck's repair of what a dead one left). */
+export async function unmarkTrashed(ids: readonly ObjectId[]): Promise<void> {
+  for (const batch of chunks(ids)) await dbClient.files.updateMany({ _id: { $in: batch } }, { $unset: { trashedBy: '' } });
+}
+
+/** Makes `id` a trash root: hidden with everything marked by it, listed in its owner's trash. */
+export async function setTrashRoot(id: ObjectId, trash: TrashInfo): Promise<void> {
+  await dbClient.files.updateOne({ _id: id }, { $set: { trashedBy: id, trash } });
+}
+
+/** Takes a trash root out of the trash, into `parentId`. */
+export async function restoreTrashRoot(id: ObjectId, parentId: StoredParentId): Promise<void> {
+  await dbClient.files.updateOne({ _id: id }, { $unset: { trashedBy: '', trash: '' }, $set: { parentId } });
+}
+
+/** Any date matches, and none of the documents without one: the index's bounds stay tight. */
+const IN_TRASH = { $gte: new Date(0) };
+
+/** One page of `owner`'s trash roots, newest first. */
+export async function listTrashRoots(owner: ObjectId, skip: number, limit: number): Promise<FileDoc[]> {
+  return dbClient.files.find({ userId: owner, 'trash.at': IN_TRASH }).sort({ 'trash.at': -1, _id: -1 }).skip(skip).limit(limit).toArray();
+}
+
+/** Trash roots due to be purged, oldest first; `owner`'s alone, all of them, when given. */
+export async function findTrashRoots(filter: { owner: ObjectId } | { dueBy: Date }, limit: number): Promise<FileDoc[]> {
+  const query: Filter<FileDoc> = 'owner' in filter ? { userId: filter.owner, 'trash.at': IN_TRASH } : { 'trash.purgeAt': { $lte: filter.dueBy } };
+  return dbClient.files.find(query).sort('owner' in filter ? { 'trash.at': 1 } : { 'trash.purgeAt': 1 }).limit(limit).toArray();
+}
+
+/** What `owner`'s documents take, counted from them: an account's first count, and fsck's check. */
+export async function totalsOf(owner: ObjectId): Promise<{ stored: number; trash: number; files: number }> {
+  const trashedFolders = new Set<string>();
+  const folders = dbClient.files.find({ userId: owner, type: 'folder', trashedBy: { $exists: true } }, { projection: { _id: 1 }, batchSize: BATCH });
+  for await (const { _id: id } of folders) trashedFolders.add(id.toHexString());
+  const totals = { stored: 0, trash: 0, files: 0 };
+  const cursor = dbClient.files.find<Pick<FileDoc, 'type' | 'size' | 'trashedBy' | 'parentId'>>(
+    { userId: owner, type: { $ne: 'folder' } },
+    { projection: { _id: 0, type: 1, size: 1, trashedBy: 1, parentId: 1 }, batchSize: BATCH },
+  );
+  for await (const doc of cursor) {
+    const size = doc.size ?? 0;
+    totals.stored += size;
+    totals.files += 1;
+    const folder = parentObjectId(doc.parentId);
+    if (doc.trashedBy !== undefined || (folder !== null && trashedFolders.has(folder.toHexString()))) totals.trash += size;
+  }
+  return totals;
+}
+
 export type ImageEntry = Pick<FileDoc, '_id' | 'userId'> & BlobLocation;
 
 /** Every image with its owner and bytes, streamed in batches whatever their number. */
@@ -104,13 +180,13 @@ export async function countFiles(): Promise<number> {
   return dbClient.files.estimatedDocumentCount();
 }
 
-export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'deleting'> & BlobLocation;
+export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'deleting' | 'trashedBy'> & BlobLocation;
 
 /** Every document (or every one of `owner`'s), BATCH at a time in `_id` order, for the consistency checker. */
 export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]> {
   const cursor = dbClient.files.find<ScannedFile>(
     owner === undefined ? {} : { userId: owner },
-    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, deleting: 1, ...BLOB_LOCATION }, sort: { _id: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, deleting: 1, trashedBy: 1, ...BLOB_LOCATION }, sort: { _id: 1 }, batchSize: BATCH },
   );
   let batch: ScannedFile[] = [];
   for await (const doc of cursor) {

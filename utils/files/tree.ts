@@ -1,13 +1,8 @@
 import { ObjectId } from 'mongodb';
-import type { FileDoc, StoredParentId } from '../db';
+import type { FileDoc } from '../db';
 import { badRequest, type HttpError, MESSAGES } from '../errors';
-import { PAGE_SIZE, parseObjectId, type ParentRef } from './input';
-import { chunks, findChildren, findOwnedFile, listChildren, ROOT, setDeleting, type TreeEntry } from './store';
-
-/** The folder a stored parentId names, whichever form it was stored in; null for the root. */
-export function parentObjectId(parentId: StoredParentId): ObjectId | null {
-  return parentId instanceof ObjectId ? parentId : parseObjectId(parentId);
-}
+import { PAGE_SIZE, type ParentRef } from './input';
+import { chunks, findChildren, findOwnedFile, listChildren, parentObjectId, ROOT, setDeleting, type TreeEntry } from './store';
 
 export const parentNotFound = (): HttpError => badRequest(MESSAGES.parentNotFound);
 
@@ -28,32 +23,51 @@ export async function stillAcceptsChildren(owner: ObjectId, folder: ObjectId | t
 }
 
 /**
- * Everything below `folder`, level by level, each folder marked as being deleted before its
- * children are read. An upload that checked a folder before its mark has inserted its
- * document before it checks again, so the read after the mark finds it; one that checks
- * after the mark undoes itself. Levels come back outermost first.
+ * Everything below `folder`, level by level, outermost first, each level marked (`mark`) before
+ * the children of its folders are read: how a delete or a trash keeps up with uploads. An upload
+ * that checked a folder before its mark has inserted its document before it checks again, so the
+ * read after the mark finds it; one that checks after the mark undoes itself. Children that
+ * `within` refuses (items in the trash on their own) are left out, with everything under them.
  */
-export async function markSubtreeForDeletion(owner: ObjectId, folder: ObjectId): Promise<TreeEntry[][]> {
+export async function walkSubtree(
+  owner: ObjectId,
+  folder: ObjectId,
+  within: (entry: TreeEntry) => boolean,
+  mark: (level: TreeEntry[]) => Promise<void> = () => Promise.resolve(),
+): Promise<TreeEntry[][]> {
   const levels: TreeEntry[][] = [];
   const seen = new Set<string>([folder.toHexString()]);
-  await setDeleting([folder], true);
   let level: ObjectId[] = [folder];
   while (level.length > 0) {
     const found: TreeEntry[] = [];
     for (const batch of chunks(level)) {
       for (const child of await findChildren(owner, batch)) {
         // A corrupt tree with a cycle must not loop forever.
-        if (seen.has(child._id.toHexString())) continue;
+        if (seen.has(child._id.toHexString()) || !within(child)) continue;
         seen.add(child._id.toHexString());
         found.push(child);
       }
     }
-    const folders = found.filter((entry) => entry.type === 'folder').map((entry) => entry._id);
-    await setDeleting(folders, true);
-    if (found.length > 0) levels.push(found);
-    level = folders;
+    if (found.length === 0) break;
+    await mark(found);
+    levels.push(found);
+    level = found.filter((entry) => entry.type === 'folder').map((entry) => entry._id);
   }
   return levels;
+}
+
+/** Not in the trash: what a delete or a trash of a live folder takes with it. */
+export const live = (entry: TreeEntry): boolean => entry.trashedBy === undefined;
+
+/** Everything below `folder`, its folders (and it) marked as being deleted: see walkSubtree. */
+export async function markSubtreeForDeletion(owner: ObjectId, folder: ObjectId): Promise<TreeEntry[][]> {
+  await setDeleting([folder], true);
+  return walkSubtree(owner, folder, live, (level) =>
+    setDeleting(
+      level.filter((entry) => entry.type === 'folder').map((entry) => entry._id),
+      true,
+    ),
+  );
 }
 
 /** True when `candidate` is `folder` itself or lies anywhere below it. */
@@ -69,8 +83,11 @@ export async function isWithin(owner: ObjectId, candidate: ObjectId, folder: Obj
   return false;
 }
 
-/** One page of a folder's children; a parent that names no folder of `owner`'s has none. */
+/** One page of a folder's children; a parent that names no live folder of `owner`'s has none. */
 export async function listFolder(owner: ObjectId, parent: ParentRef, page: number): Promise<FileDoc[]> {
   if (parent.kind === 'none') return [];
-  return listChildren(owner, parent.kind === 'root' ? ROOT : parent.id, page * PAGE_SIZE, PAGE_SIZE);
+  if (parent.kind === 'root') return listChildren(owner, ROOT, page * PAGE_SIZE, PAGE_SIZE);
+  // Looked up, not taken on trust: the files of a folder in the trash are in it, unmarked.
+  const folder = await findOwnedFile(owner, parent.id);
+  return folder?.type === 'folder' ? listChildren(owner, folder._id, page * PAGE_SIZE, PAGE_SIZE) : [];
 }

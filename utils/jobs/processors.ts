@@ -3,7 +3,8 @@ import { MissingObjectError } from '../storage/byteStore';
 import { parseObjectId } from '../files/input';
 import { blobOf, removeBlob } from '../storage/stores';
 import { removeExpiredUploads } from '../files/resumable/upload';
-import { fileExists, findOwnedFile } from '../files/store';
+import { purgeDueTrash } from '../files/trash';
+import { fileExists, findAnyFile } from '../files/store';
 import type { FileJobData, JobOutcome, UserJobData } from '../queues';
 import { findUserById } from '../users/store';
 import { makeThumbnails, ThumbnailError } from './thumbnails';
@@ -21,8 +22,9 @@ export async function processFileJob(data: FileJobData): Promise<JobOutcome> {
   if (isMissing(data.userId)) throw new Error('Missing userId');
   const fileId = parseObjectId(data.fileId);
   const userId = parseObjectId(data.userId);
-  const file = fileId && userId && (await findOwnedFile(userId, fileId));
-  const blob = file ? blobOf(file) : undefined;
+  // One in the trash gets its thumbnails too: it may be restored.
+  const file = fileId && userId && (await findAnyFile(fileId));
+  const blob = file && file.userId.equals(userId) ? blobOf(file) : undefined;
   if (!file || blob === undefined) throw new Error('File not found');
   let failure: Error | undefined;
   try {
@@ -52,5 +54,7 @@ export async function processUserJob(data: UserJobData): Promise<JobOutcome> {
 }
 
 export async function processUpkeepJob(): Promise<JobOutcome> {
-  return { kind: 'done', detail: `${await removeExpiredUploads()} expired upload(s) removed` };
+  const uploads = await removeExpiredUploads();
+  const trash = await purgeDueTrash();
+  return { kind: 'done', detail: `${uploads} expired upload(s) removed, ${trash} item(s) purged from the trash` };
 }

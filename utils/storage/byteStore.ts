@@ -33,6 +33,14 @@ export interface ObjectEntry extends ObjectStat {
 export interface WriteOptions {
   /** Past this many bytes the write fails with 413 and leaves nothing. */
   maxBytes: number;
+  /** The owner's quota, asked as the bytes arrive; its refusal fails the write as the limit does. */
+  allowance?: Allowance;
+}
+
+/** Bytes a write may take: `granted()` without asking, more once `grow` resolves (it rejects with the refusal). */
+export interface Allowance {
+  granted(): number;
+  grow(total: number): Promise<void>;
 }
 
 export interface ByteStore {
@@ -88,11 +96,16 @@ export function allKeys(key: string): string[] {
 }
 
 /**
- * Counts what flows through and feeds it to `hashes`, and fails with 413 past `maxBytes` before
- * the excess is passed on: an upload's one gate, whichever store or protocol it goes to.
+ * Counts what flows through and feeds it to `hashes`, and fails with 413 past `maxBytes`, or with
+ * the allowance's refusal, before the excess is passed on: an upload's one gate, whichever store
+ * or protocol it goes to.
  */
-export function hashingLimit(maxBytes: number, hashes: readonly Hash[]): { stream: Transform; size: () => number } {
+export function hashingLimit({ maxBytes, allowance }: WriteOptions, hashes: readonly Hash[]): { stream: Transform; size: () => number } {
   let size = 0;
+  const pass = (chunk: Buffer, callback: (error?: Error | null, data?: Buffer) => void): void => {
+    for (const hash of hashes) hash.update(chunk);
+    callback(null, chunk);
+  };
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
@@ -100,17 +113,20 @@ export function hashingLimit(maxBytes: number, hashes: readonly Hash[]): { strea
         callback(payloadTooLarge());
         return;
       }
-      for (const hash of hashes) hash.update(chunk);
-      callback(null, chunk);
+      if (allowance === undefined || size <= allowance.granted()) {
+        pass(chunk, callback);
+        return;
+      }
+      allowance.grow(size).then(() => pass(chunk, callback), callback);
     },
   });
   return { stream, size: () => size };
 }
 
 /** hashingLimit with the SHA-256 a stored object's document keeps. */
-export function meter(maxBytes: number): { stream: Transform; result: () => StoredBytes } {
+export function meter(options: WriteOptions): { stream: Transform; result: () => StoredBytes } {
   const hash = createHash('sha256');
-  const { stream, size } = hashingLimit(maxBytes, [hash]);
+  const { stream, size } = hashingLimit(options, [hash]);
   return { stream, result: () => ({ size: size(), sha256: hash.digest('hex') }) };
 }
 

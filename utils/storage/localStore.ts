@@ -77,9 +77,9 @@ export class LocalStore implements ByteStore {
   }
 
   /** `source` is piped, never destroyed: it may be a request the caller still has to answer. */
-  async write(key: string, source: Readable, { maxBytes }: WriteOptions): Promise<StoredBytes> {
+  async write(key: string, source: Readable, options: WriteOptions): Promise<StoredBytes> {
     const target = this.localPath(key);
-    const counted = meter(maxBytes);
+    const counted = meter(options);
     // Its failure reaches the pipeline below, or, before that has begun, `failure`.
     counted.stream.on('error', () => undefined);
     const partial = partialPath(target);

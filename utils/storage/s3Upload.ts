@@ -26,7 +26,7 @@ const QUEUE_SIZE = 1;
 
 /** Streams `source` into the object, counting and hashing it; on any failure no part or object is left. */
 export async function uploadObject(client: S3Client, object: ObjectAddress, source: Readable, options: WriteOptions): Promise<StoredBytes> {
-  const counted = meter(options.maxBytes);
+  const counted = meter(options);
   const counter = counted.stream;
   /** Why we stopped reading `source`: over the limit, or the source itself failed. */
   let failure: Error | undefined;

@@ -5,6 +5,7 @@ import { badRequest, MESSAGES } from '../errors';
 import { hashPassword } from '../auth/passwords';
 import { reserveSignup } from '../auth/throttle';
 import { queues } from '../queues';
+import { startUsage } from './quota';
 import { emailTaken, insertUser } from './store';
 
 export const PublicUserSchema = z.strictObject({ id: z.string(), email: z.string() });
@@ -39,6 +40,7 @@ export async function signUp({ email, password }: SignUp, address: string): Prom
     await slot.giveBack();
     throw alreadyExist();
   }
+  await startUsage(userId);
   await queues.enqueueWelcome(userId.toHexString());
   return { id: userId.toHexString(), email };
 }

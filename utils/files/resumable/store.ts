@@ -1,3 +1,4 @@
+import type { ObjectId } from 'mongodb';
 import type { UploadDoc } from '../../db';
 import { dbClient } from '../../db';
 
@@ -19,6 +20,11 @@ export async function recordProgress(id: string, from: number, progress: UploadP
   return matchedCount === 1;
 }
 
+/** The owner's usage counts the upload's length as a file's, no longer as an upload's. */
+export async function markCounted(id: string): Promise<void> {
+  await dbClient.uploads.updateOne({ _id: id }, { $set: { counted: true } });
+}
+
 /** The file's document exists: the upload is kept until `expiresAt` only to answer HEAD with its id. */
 export async function markDone(id: string, expiresAt: Date): Promise<void> {
   await dbClient.uploads.updateOne({ _id: id }, { $set: { done: true, expiresAt } });
@@ -31,4 +37,11 @@ export async function deleteUpload(id: string): Promise<void> {
 /** Uploads past their expiry, oldest first (by the index on `expiresAt`). */
 export async function findExpired(now: Date, limit: number): Promise<UploadDoc[]> {
   return dbClient.uploads.find({ expiresAt: { $lte: now } }).sort({ expiresAt: 1 }).limit(limit).toArray();
+}
+
+/** Upload-Length of `owner`'s unfinished uploads, summed: what they count against the quota. */
+export async function unfinishedLengthOf(owner: ObjectId): Promise<number> {
+  let total = 0;
+  for await (const { length } of dbClient.uploads.find({ userId: owner, done: { $ne: true } }, { projection: { length: 1 } })) total += length;
+  return total;
 }

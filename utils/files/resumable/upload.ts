@@ -15,7 +15,8 @@ import { parentNotFound, stillAcceptsChildren } from '../tree';
 import type { Place } from '../upload/create';
 import { type Checksum, checksumMismatch, offsetMismatch } from './protocol';
 import { forgetHash, keepHash, resumeHash } from './runningHashes';
-import { deleteUpload, findExpired, findUpload, insertUpload, markDone, recordProgress } from './store';
+import { recordUsage, reserveResumable } from '../../users/quota';
+import { deleteUpload, findExpired, findUpload, insertUpload, markCounted, markDone, recordProgress } from './store';
 
 /**
  * Resumable uploads (tus): each request holds its upload's lock (one at a time, on any server),
@@ -126,7 +127,13 @@ export async function createResumable(
     // Stored only when sent: the driver would store an absent value as null.
     ...(request.metadata === undefined ? {} : { metadata: request.metadata }),
   };
-  await insertUpload(upload);
+  await reserveResumable(owner, upload.length);
+  try {
+    await insertUpload(upload);
+  } catch (error) {
+    await recordUsage(owner, { uploads: -upload.length });
+    throw error;
+  }
   if (bytes === undefined && upload.length > 0) return statusOf(upload);
   return withUploadLock(upload._id, LOCK_WAIT_MS, (lock) => appendLocked(upload, lock, bytes));
 }
@@ -158,10 +165,14 @@ export async function terminateUpload(access: UploadAccess, id: string): Promise
   });
 }
 
-/** The document first: an upload without it is unreachable, while a document without its bytes would answer wrongly. */
+/**
+ * The document first: an upload without it is unreachable, while a document without its bytes
+ * would answer wrongly. An upload that made no file gives back what it counted in its owner's usage.
+ */
 async function forget(upload: UploadDoc): Promise<void> {
   await deleteUpload(upload._id);
   forgetHash(upload._id);
+  if (upload.counted !== true) await recordUsage(upload.userId, { uploads: -upload.length });
   if (upload.done !== true) await stagingStore(upload.staging).discard(upload.staging);
 }
 
@@ -174,7 +185,7 @@ async function appendLocked(upload: UploadDoc, lock: HeldLock, bytes: IncomingBy
   if ((bytes.declared ?? 0) > length - offset) throw payloadTooLarge();
   const hash = resumeHash(id, offset);
   const check = bytes.checksum === undefined ? undefined : createHash(bytes.checksum.algorithm);
-  const { stream } = hashingLimit(length - offset, [hash, check].filter((each) => each !== undefined));
+  const { stream } = hashingLimit({ maxBytes: length - offset }, [hash, check].filter((each) => each !== undefined));
   // Its failure reaches the store's append, which may still be opening its file when it happens.
   stream.on('error', () => undefined);
   const { body } = bytes;
@@ -241,10 +252,16 @@ async function finish(upload: UploadDoc, lock: HeldLock, hash: Hash | undefined)
   const blob = stagedBlob(upload.staging);
   const sha256 = hash?.digest('hex') ?? (await sha256Of(await blob.store.read(blob.key)));
   await lock.assertHeld();
+  // Counted once, before the document exists, as POST /files counts: a retried finish skips it.
+  if (upload.counted !== true) {
+    await recordUsage(owner, { uploads: -length, stored: length, files: 1 });
+    await markCounted(upload._id);
+  }
   await insertFile({ _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
-  // The parent may have begun its delete while the upload ran: see markSubtreeForDeletion.
+  // The parent may have begun its delete, or gone to the trash, while the upload ran: see walkSubtree.
   if (!(await stillAcceptsChildren(owner, file.parentId))) {
     await deleteFiles(owner, [fileId]);
+    await recordUsage(owner, { stored: -length, files: -1 });
     await removeBlob(blob);
     await deleteUpload(upload._id);
     throw parentNotFound();

@@ -1,6 +1,6 @@
 import type { ObjectId } from 'mongodb';
 import type { ScannedFile } from '../store';
-import { parentObjectId } from '../tree';
+import { parentObjectId } from '../store';
 
 /** What fsck says of one document's place in its owner's tree. */
 export type Verdict = 'reachable' | 'orphan' | 'cycle' | 'below-damage';
@@ -13,6 +13,8 @@ interface Known {
   /** What a child needs of its parent, so a verdict from the cache is used only where a lookup would have led. */
   folder: boolean;
   owner: string;
+  /** Its trash root, when in the trash: what a child's own mark must agree with. */
+  trashedBy: string | undefined;
 }
 
 /** What is known of each document the walk has met, bounded: the oldest verdicts go first. */
@@ -32,17 +34,19 @@ export class VerdictCache {
 
   set(doc: ScannedFile, verdict: Verdict): void {
     if (this.known.size >= this.capacity) this.known.delete(this.known.keys().next().value as string);
-    this.known.set(doc._id.toHexString(), { verdict, folder: doc.type === 'folder', owner: doc.userId.toHexString() });
+    this.known.set(doc._id.toHexString(), { verdict, folder: doc.type === 'folder', owner: doc.userId.toHexString(), trashedBy: doc.trashedBy?.toHexString() });
   }
 }
+
+export const isTrashRoot = (doc: ScannedFile): boolean => doc.trashedBy?.equals(doc._id) === true;
 
 /** Looks a parent up by id: the store in fsck, a map in the unit tests. */
 export type FindFile = (id: ObjectId) => Promise<ScannedFile | null>;
 
 /**
- * Walks up from `doc` towards the root and says what `doc` is: reachable; an orphan (its
- * parent is missing, no folder, or someone else's); a member of a cycle (a walk that comes
- * back to itself); or below such damage. What the walk learns of the documents on its way
+ * Walks up from `doc` towards the root, or an item in the trash, and says what `doc` is:
+ * reachable; an orphan (its parent is missing, no folder, or someone else's); a member of a
+ * cycle (a walk that comes back to itself); or below such damage. What the walk learns of the documents on its way
  * goes into the cache, so most walks stop after one step.
  */
 export async function classify(doc: ScannedFile, cache: VerdictCache, findFile: FindFile): Promise<Verdict> {
@@ -54,7 +58,8 @@ export async function classify(doc: ScannedFile, cache: VerdictCache, findFile: 
     path.push(current);
     onPath.add(current._id.toHexString());
     const parentId = parentObjectId(current.parentId);
-    if (parentId === null) break;
+    // An item in the trash on its own is reached from the trash: its old folder may be gone.
+    if (parentId === null || isTrashRoot(current)) break;
     const known = cache.lookup(parentId);
     // A parent known to be in a cycle says nothing of this walk: it may be below the cycle or, its
     // other members' verdicts gone from the cache, part of it. Only walking on tells.

@@ -2,9 +2,24 @@ import type { ObjectId } from 'mongodb';
 import { mapLimit } from '../../concurrency';
 import type { FileDoc } from '../../db';
 import { blobOf, type Blob } from '../../storage/stores';
-import { findFile, findLostAndFound, insertFile, scanFiles, setDeleting, updateFile, type ScannedFile } from '../store';
+import { checkUsage } from '../../users/quota';
+import { scanUsage } from '../../users/usageStore';
+import {
+  findAnyFile,
+  findLostAndFound,
+  insertFile,
+  markTrashed,
+  parentObjectId,
+  scanFiles,
+  setDeleting,
+  unmarkTrashed,
+  updateFile,
+  type ScannedFile,
+  type TreeEntry,
+} from '../store';
+import { walkSubtree } from '../tree';
 import { withTreeLock } from '../treeLock';
-import { classify, VerdictCache } from './classify';
+import { classify, isTrashRoot, VerdictCache } from './classify';
 import { finding, note, type Finding } from './findings';
 import { referencedKeys, referenceOf, sweepStores, UNREFERENCED_MIN_AGE_MS } from './sweep';
 
@@ -34,7 +49,14 @@ export interface FsckReport {
   youngUnreferencedBytes: number;
   /** Folders a delete marked and never finished (a crash mid-delete); not damage: the tree is whole. */
   interruptedDeletes: Finding;
-  repaired: { movedToLostAndFound: number; restoredFolders: number; removedBytes: number };
+  /**
+   * Documents whose trash mark is not their folder's: one left out of the trash under a trashed
+   * folder (a trash or restore that died midway), or one hidden in a live folder.
+   */
+  trashMismatches: Finding;
+  /** Users whose usage counters are not what their documents and unfinished uploads add up to. */
+  usageDrift: Finding;
+  repaired: { movedToLostAndFound: number; restoredFolders: number; removedBytes: number; trashMarks: number; usageCounters: number };
 }
 
 export interface FsckOptions {
@@ -49,7 +71,8 @@ export interface FsckOptions {
 }
 
 export function hasDamage(report: FsckReport): boolean {
-  return report.orphans.count + report.cycles.count + report.unreachable.count + report.missingBytes.count + report.unreferencedBytes.count > 0;
+  const { orphans, cycles, unreachable, missingBytes, unreferencedBytes, trashMismatches, usageDrift } = report;
+  return [orphans, cycles, unreachable, missingBytes, unreferencedBytes, trashMismatches, usageDrift].some((found) => found.count > 0);
 }
 
 async function lostAndFound(owner: ObjectId): Promise<ObjectId> {
@@ -80,7 +103,9 @@ export async function checkStore(options: FsckOptions = {}): Promise<FsckReport>
     unreferencedBytes: finding(),
     youngUnreferencedBytes: 0,
     interruptedDeletes: finding(),
-    repaired: { movedToLostAndFound: 0, restoredFolders: 0, removedBytes: 0 },
+    trashMismatches: finding(),
+    usageDrift: finding(),
+    repaired: { movedToLostAndFound: 0, restoredFolders: 0, removedBytes: 0, trashMarks: 0, usageCounters: 0 },
   };
   const referenced = await referencedKeys();
   // Bytes of other owners' documents are referenced too, so a scan of one owner cannot judge any.
@@ -98,13 +123,27 @@ export async function checkStore(options: FsckOptions = {}): Promise<FsckReport>
       if (doc.type !== 'folder' && (blob === undefined || present[index] === false)) note(report.missingBytes, doc._id.toHexString());
       if (doc.deleting === true) await findInterruptedDelete(doc, report, repair);
 
-      const verdict = cache.get(doc._id) ?? (await classify(doc, cache, findFile));
-      if (verdict === 'reachable') continue;
+      const verdict = cache.get(doc._id) ?? (await classify(doc, cache, findAnyFile));
+      if (verdict === 'reachable') {
+        if (await hasTrashMismatch(doc, cache)) {
+          note(report.trashMismatches, doc._id.toHexString());
+          if (repair && (await alignTrashMark(doc))) report.repaired.trashMarks += 1;
+        }
+        continue;
+      }
       note(verdict === 'orphan' ? report.orphans : verdict === 'cycle' ? report.cycles : report.unreachable, doc._id.toHexString());
       // Mending an orphan, or one member of a cycle, makes everything below it reachable again.
-      if (repair && verdict !== 'below-damage' && (await moveToLostAndFound(doc, async () => (await classify(doc, new VerdictCache(), findFile)) === verdict))) {
+      if (repair && verdict !== 'below-damage' && (await moveToLostAndFound(doc, async () => (await classify(doc, new VerdictCache(), findAnyFile)) === verdict))) {
         report.repaired.movedToLostAndFound += 1;
       }
+    }
+  }
+
+  // After the trash marks: a repair of those changes what the counters should be.
+  for await (const usage of scanUsage(owner)) {
+    if (await checkUsage(usage._id, repair)) {
+      note(report.usageDrift, usage._id.toHexString());
+      if (repair) report.repaired.usageCounters += 1;
     }
   }
 
@@ -131,8 +170,49 @@ async function findInterruptedDelete(doc: Pick<FileDoc, '_id' | 'userId'>, repor
   note(report.interruptedDeletes, doc._id.toHexString());
   if (!repair) return;
   await withTreeLock(doc.userId, async () => {
-    if ((await findFile(doc._id))?.deleting !== true) return;
+    if ((await findAnyFile(doc._id))?.deleting !== true) return;
     await setDeleting([doc._id], false);
     report.repaired.restoredFolders += 1;
+  });
+}
+
+/** The trash root a document's folder is marked with; undefined for a live folder or the root. */
+async function folderMark(doc: ScannedFile, cache: VerdictCache): Promise<string | undefined> {
+  const parentId = parentObjectId(doc.parentId);
+  if (parentId === null) return undefined;
+  const known = cache.lookup(parentId);
+  return known !== undefined ? known.trashedBy : (await findAnyFile(parentId))?.trashedBy?.toHexString();
+}
+
+/**
+ * An item trashed on its own (a trash root) is marked with itself; a folder under it, with the
+ * root, as its folder is; a file never (it is in the trash when its folder is).
+ */
+async function hasTrashMismatch(doc: ScannedFile, cache: VerdictCache): Promise<boolean> {
+  if (isTrashRoot(doc)) return false;
+  if (doc.type !== 'folder') return doc.trashedBy !== undefined;
+  return doc.trashedBy?.toHexString() !== (await folderMark(doc, cache));
+}
+
+/**
+ * Gives a mismatched document its folder's state, under the owner's tree lock, with the folders
+ * under it that share its mark: a folder a trash that died midway did not reach goes into the
+ * trash with its folder (restoring that brings it back); one a restore that died midway left
+ * marked comes out of it. The usage check that follows counts the result.
+ */
+async function alignTrashMark(doc: ScannedFile): Promise<boolean> {
+  return withTreeLock(doc.userId, async (lock) => {
+    const current = await findAnyFile(doc._id);
+    if (current === null || !(await hasTrashMismatch(current, new VerdictCache()))) return false;
+    const parentId = parentObjectId(current.parentId);
+    const mark = current.type === 'folder' && parentId !== null ? (await findAnyFile(parentId))?.trashedBy : undefined;
+    const wrong = current.trashedBy;
+    const sameMark = (entry: TreeEntry): boolean => entry.type === 'folder' && (wrong === undefined ? entry.trashedBy === undefined : entry.trashedBy?.equals(wrong) === true);
+    const levels = current.type === 'folder' ? await walkSubtree(current.userId, current._id, sameMark) : [];
+    const ids = [current._id, ...levels.flat().map((entry) => entry._id)];
+    await lock.assertHeld();
+    if (mark === undefined) await unmarkTrashed(ids);
+    else await markTrashed(ids, mark);
+    return true;
   });
 }

@@ -5,6 +5,7 @@ import { blobFields } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
 import { deleteFiles, insertFile, ROOT } from '../store';
 import { parentNotFound, resolveParent, stillAcceptsChildren } from '../tree';
+import { type ExpectedSize, UploadAllowance } from '../../users/quota';
 import { StagedBytes } from './stagedBytes';
 
 /**
@@ -35,13 +36,15 @@ export function asAsked(owner: ObjectId): Place {
 }
 
 /**
- * `POST /files`, however the body came: stages it, checks the parent, inserts the document over
- * the staged bytes, checks the parent again (it may have begun its delete meanwhile) and, for an
- * image, queues its thumbnails. Only then are the bytes the document's: on any failure before,
- * they are removed, and a document already inserted under a deleted folder goes too.
+ * `POST /files`, however the body came: stages it (within the owner's quota), checks the parent,
+ * counts the bytes in the owner's usage, inserts the document over them, checks the parent again
+ * (it may have begun its delete or gone to the trash meanwhile) and, for an image, queues its
+ * thumbnails. Only then are the bytes the document's: on any failure before, they are removed,
+ * their count undone, and a document already inserted under a deleted folder goes too.
  */
-export async function createUpload(owner: ObjectId, place: Place, stage: StageUpload): Promise<FileDoc> {
-  const bytes = new StagedBytes();
+export async function createUpload(owner: ObjectId, place: Place, stage: StageUpload, expected: ExpectedSize): Promise<FileDoc> {
+  const allowance = new UploadAllowance(owner, expected);
+  const bytes = new StagedBytes(allowance);
   let file: FileDoc | undefined;
   try {
     const upload = await stage(bytes);
@@ -49,12 +52,15 @@ export async function createUpload(owner: ObjectId, place: Place, stage: StageUp
     const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
     // A folder has no content: whatever was sent with it is never committed, so it is discarded below.
     const stored = upload.type === 'folder' ? undefined : await bytes.stored();
+    // Counted before the document exists: a crash in between counts too much (fsck mends it), never too little.
+    if (stored !== undefined) await allowance.commit(stored.size);
     file = await insertFile(stored === undefined ? document : { ...document, ...blobFields(stored), size: stored.size, sha256: stored.sha256 });
-    // The parent may have begun its delete while this upload ran: see markSubtreeForDeletion.
+    // The parent may have begun its delete while this upload ran: see walkSubtree.
     if (!(await stillAcceptsChildren(owner, parentId))) throw parentNotFound();
     if (stored !== undefined) bytes.commit();
   } catch (error) {
     if (file !== undefined) await deleteFiles(owner, [file._id]);
+    await allowance.cancel();
     throw error;
   } finally {
     await bytes.discard();

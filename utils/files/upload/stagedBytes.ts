@@ -3,6 +3,7 @@ import { config } from '../../config';
 import { uploadAborted } from '../../errors';
 import type { StoredBytes } from '../../storage/byteStore';
 import { byteStore, removeBlob, type Blob } from '../../storage/stores';
+import type { UploadAllowance } from '../../users/quota';
 
 /** Bytes written under a new key of the configured store. */
 export interface StoredBlob extends Blob, StoredBytes {}
@@ -15,9 +16,12 @@ interface Write {
 /**
  * The bytes of one upload, from their first byte until a document claims them (`commit`) or the
  * upload fails (`discard`): the one place that removes an upload's bytes, whichever form the body
- * took and whenever it failed. Bytes without a document are garbage nobody can reach.
+ * took and whenever it failed. Bytes without a document are garbage nobody can reach. A write
+ * takes what it needs of the owner's quota through `allowance`, from before its first byte.
  */
 export class StagedBytes {
+  constructor(private readonly allowance: UploadAllowance) {}
+
   private write: Write | undefined;
   /** Writes replaced by a later `receive`, being stopped and removed. */
   private readonly dropping: Promise<void>[] = [];
@@ -36,7 +40,7 @@ export class StagedBytes {
       return Promise.reject(uploadAborted());
     }
     const previous = this.write;
-    this.write = startWrite(source);
+    this.write = startWrite(source, this.allowance);
     if (previous !== undefined) this.dropping.push(remove(previous));
     return this.write.stored;
   }
@@ -63,7 +67,7 @@ export class StagedBytes {
   }
 }
 
-function startWrite(source: Readable): Write {
+function startWrite(source: Readable, allowance: UploadAllowance): Write {
   const store = byteStore();
   const key = store.newKey();
   const input = new PassThrough();
@@ -76,7 +80,10 @@ function startWrite(source: Readable): Write {
   source.pipe(input);
   const stored = (async (): Promise<StoredBlob> => {
     try {
-      return { store, key, ...(await store.write(key, input, { maxBytes: config().uploadMaxBytes })) };
+      await allowance.open();
+      // The source may have failed while the quota was asked: the store would wait for it forever.
+      if (input.destroyed) throw input.errored ?? uploadAborted();
+      return { store, key, ...(await store.write(key, input, { maxBytes: config().uploadMaxBytes, allowance })) };
     } catch (error) {
       source.unpipe(input);
       source.resume();

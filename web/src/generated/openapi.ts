@@ -95,6 +95,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/me/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the caller’s files take, and their quota
+         * @description Kept as it changes, never summed per request. An upload that would take `used` past `quota` is 507.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connect": {
         parameters: {
             query?: never;
@@ -161,7 +181,10 @@ export interface paths {
         get: operations["getFile"];
         put?: never;
         post?: never;
-        /** Delete a file, or a folder with everything under it */
+        /**
+         * Delete a file, or a folder with everything under it: to the trash
+         * @description From then on it, and everything under it, is 404 everywhere (listings, downloads, links, signed URLs) until restored from GET /trash. With TRASH_RETENTION_DAYS=0 the delete is for good.
+         */
         delete: operations["deleteFile"];
         options?: never;
         head?: never;
@@ -241,6 +264,64 @@ export interface paths {
          * @description For an <img src>, a browser’s own download manager or someone else’s script. Any change to the URL voids it; every server of the deployment accepts it.
          */
         post: operations["signDownloadUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One page (20) of the items deleted directly, newest first
+         * @description Not what was under a deleted folder: that comes back with it.
+         */
+        get: operations["listTrash"];
+        put?: never;
+        post?: never;
+        /** Remove everything in the trash for good */
+        delete: operations["emptyTrash"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trash/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an item, and everything that went with it, for good */
+        delete: operations["deleteFromTrash"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trash/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put an item back where it was, with everything that went with it
+         * @description Into its old folder, or to the root (parentId 0) when that folder is gone or in the trash.
+         */
+        post: operations["restoreFromTrash"];
         delete?: never;
         options?: never;
         head?: never;
@@ -502,6 +583,30 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        TrashedFile: {
+            id: string;
+            userId: string;
+            name: string;
+            /** @enum {string} */
+            type: "folder" | "file" | "image";
+            isPublic: boolean;
+            /** @description Echoed as stored: 0 (or "0") for the root, else the folder id */
+            parentId: 0 | string;
+            /** Format: date-time */
+            trashedAt: string;
+            /** Format: date-time */
+            purgeAt: string;
+        };
+        Usage: {
+            /** @description Bytes counted against the quota: every file (the trash’s included), unfinished resumable uploads at their Upload-Length, and uploads under way */
+            used: number;
+            /** @description Bytes; null when unlimited */
+            quota: number | null;
+            /** @description Bytes of the files in the trash */
+            trash: number;
+            /** @description Files and images (not folders), the trash’s included */
+            files: number;
+        };
     };
     responses: {
         /** @description The request line and headers are over Node’s limit; the connection closes */
@@ -727,6 +832,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bytes and files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
                 };
             };
             /** @description No valid X-Token */
@@ -1035,6 +1185,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Service unavailable";
+                    };
+                };
+            };
+            /** @description The upload would take the owner past their quota; nothing is stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Quota exceeded";
                     };
                 };
             };
@@ -1383,6 +1545,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description Another move or delete of the same user's folders held the lock for 20 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Another change to these folders is in progress";
+                    };
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database, Redis or the bucket is unreachable */
             503: {
@@ -1452,6 +1626,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Not found";
+                    };
+                };
+            };
+            /** @description Another move or delete of the same user's folders held the lock for 20 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Another change to these folders is in progress";
                     };
                 };
             };
@@ -1820,6 +2006,275 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Unsupported media type";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listTrash: {
+        parameters: {
+            query?: {
+                /** @description From 0 (the default), as GET /files has it */
+                page?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up to 20 items, each with where it was (parentId) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedFile"][];
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    emptyTrash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Emptied */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description Another move or delete of the same user's folders held the lock for 20 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Another change to these folders is in progress";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteFromTrash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of an item deleted directly (as GET /trash lists it); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A path the server cannot parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Bad request";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such item in the caller’s trash */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Another move or delete of the same user's folders held the lock for 20 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Another change to these folders is in progress";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            /** @description The database, Redis or the bucket is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Service unavailable";
+                    };
+                };
+            };
+        };
+    };
+    restoreFromTrash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id of an item deleted directly (as GET /trash lists it); anything else is 404 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item, where it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["File"];
+                };
+            };
+            /** @description A path the server cannot parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Bad request";
+                    };
+                };
+            };
+            /** @description No valid X-Token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Unauthorized";
+                    };
+                };
+            };
+            /** @description No such item in the caller’s trash */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Not found";
+                    };
+                };
+            };
+            /** @description Another move or delete of the same user's folders held the lock for 20 s */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Another change to these folders is in progress";
                     };
                 };
             };
@@ -2451,6 +2906,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Service unavailable";
+                    };
+                };
+            };
+            /** @description The upload would take the owner past their quota; nothing is stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Quota exceeded";
                     };
                 };
             };
@@ -3324,6 +3791,20 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         error: "Service unavailable";
+                    };
+                };
+            };
+            /** @description Upload-Length would take the owner past their quota (it counts from creation until the upload ends) */
+            507: {
+                headers: {
+                    /** @description 1.0.0, on every answer */
+                    "Tus-Resumable": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "Quota exceeded";
                     };
                 };
             };
