@@ -58,3 +58,22 @@ export function files(page: Page): Locator {
 export function item(page: Page, name: string): Locator {
   return files(page).getByRole('listitem', { name, exact: true });
 }
+
+/** The list of the trash view, named `Trash`. */
+export function trash(page: Page): Locator {
+  return page.getByRole('list', { name: 'Trash', exact: true });
+}
+
+export function trashItem(page: Page, name: string): Locator {
+  return trash(page).getByRole('listitem', { name, exact: true });
+}
+
+/** The tabs above the views: `My files` and `Trash`. */
+export function views(page: Page): Locator {
+  return page.getByRole('navigation', { name: 'Views', exact: true });
+}
+
+/** The sentence of the usage bar ("1.0 KiB of 10.0 KiB used"), which also names its meter. */
+export function usageText(page: Page): Locator {
+  return page.locator('#usage-text');
+}

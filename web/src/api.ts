@@ -20,6 +20,11 @@ export type FolderId = FileDoc['parentId'];
 export type Link = components['schemas']['Link'];
 export type LinkOptions = NonNullable<operations['createLink']['requestBody']>['content']['application/json'];
 
+/** An item of the trash (GET /trash): where it was (parentId), when it went, when it goes for good. */
+export type TrashedFile = components['schemas']['TrashedFile'];
+/** GET /users/me/usage: bytes counted against the quota (null: unlimited), the trash's share, files. */
+export type Usage = components['schemas']['Usage'];
+
 export { ApiError } from './http.js';
 export { isRasterImage } from './media.js';
 
@@ -47,6 +52,11 @@ function isFileDoc(value: unknown): value is FileDoc {
 function asFileDoc(value: unknown): FileDoc {
   if (!isFileDoc(value)) throw new ApiError(0, UNEXPECTED);
   return value;
+}
+
+/** The root is stored, and so echoed, as 0 or "0". */
+export function isRootId(parentId: FolderId): boolean {
+  return parentId === 0 || parentId === '0';
 }
 
 interface RequestOptions {
@@ -154,6 +164,11 @@ export async function deleteFile(id: string): Promise<void> {
   await request('DELETE', `/files/${encodeURIComponent(id)}`);
 }
 
+/** `GET /files/:id`: one item of the caller's; 404 once it is in the trash or gone. */
+export async function getFile(id: string): Promise<FileDoc> {
+  return asFileDoc(await requestJson('GET', `/files/${encodeURIComponent(id)}`));
+}
+
 export async function setPublished(id: string, published: boolean): Promise<FileDoc> {
   return asFileDoc(await requestJson('PUT', `/files/${encodeURIComponent(id)}/${published ? 'publish' : 'unpublish'}`));
 }
@@ -193,6 +208,48 @@ export async function listLinks(fileId: string, signal?: AbortSignal): Promise<L
 /** `DELETE /links/:id`: the link's URL answers 404 from now on. */
 export async function revokeLink(linkId: string): Promise<void> {
   await request('DELETE', `/links/${encodeURIComponent(linkId)}`);
+}
+
+const isDate = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+function asTrashedFile(value: unknown): TrashedFile {
+  if (!isRecord(value) || !isDate(value.trashedAt) || !isDate(value.purgeAt)) throw new ApiError(0, UNEXPECTED);
+  const { trashedAt, purgeAt } = value;
+  const { id, userId, name, type, isPublic, parentId } = asFileDoc(value);
+  return { id, userId, name, type, isPublic, parentId, trashedAt, purgeAt };
+}
+
+/** `GET /trash?page=N`: 20 items a page, newest first; what was under a deleted folder is not listed, it comes back with it. */
+export async function listTrash(page: number, signal?: AbortSignal): Promise<TrashedFile[]> {
+  const body = await requestJson('GET', `/trash?${new URLSearchParams({ page: String(page) }).toString()}`, { signal });
+  if (!Array.isArray(body)) throw new ApiError(0, UNEXPECTED);
+  return body.map(asTrashedFile);
+}
+
+/** `POST /trash/:id/restore`: the item as it is now; its parentId is 0 when its old folder was gone. */
+export async function restoreFromTrash(id: string): Promise<FileDoc> {
+  return asFileDoc(await requestJson('POST', `/trash/${encodeURIComponent(id)}/restore`));
+}
+
+/** `DELETE /trash/:id`: the item, and what went with it, for good. */
+export async function deleteFromTrash(id: string): Promise<void> {
+  await request('DELETE', `/trash/${encodeURIComponent(id)}`);
+}
+
+/** `DELETE /trash`: everything in it, for good. */
+export async function emptyTrash(): Promise<void> {
+  await request('DELETE', '/trash');
+}
+
+const isByteCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** `GET /users/me/usage`. */
+export async function currentUsage(signal?: AbortSignal): Promise<Usage> {
+  const body = await requestJson('GET', '/users/me/usage', { signal });
+  if (!isRecord(body) || !isByteCount(body.used) || !(body.quota === null || isByteCount(body.quota)) || !isByteCount(body.trash) || !isByteCount(body.files)) {
+    throw new ApiError(0, UNEXPECTED);
+  }
+  return { used: body.used, quota: body.quota, trash: body.trash, files: body.files };
 }
 
 /** The address anyone can fetch a public file from. */
@@ -338,15 +395,18 @@ const CHUNK_SIZE = 50 * 1024 * 1024;
  */
 const RETRY_DELAYS_MS = [0, 1_000, 3_000, 5_000, 10_000, 15_000, 20_000, 30_000, 30_000, 30_000];
 
+/** 507: the upload would take its owner past their quota. Only freeing space changes that, not waiting. */
+export const QUOTA_EXCEEDED = 507;
+
 /**
- * No answer at all, a server error, or one of the two conflicts that clear up by themselves:
- * 409 (the offset moved; the next attempt asks the server for it again) and 423 (another request,
- * such as the one a page reload cut off, still holds the upload). Unlike the library's default,
- * this retries while the browser says it is offline: that is the very wait to sit through.
+ * No answer at all, a server error (but a full quota), or one of the two conflicts that clear up
+ * by themselves: 409 (the offset moved; the next attempt asks the server for it again) and 423
+ * (another request, such as the one a page reload cut off, still holds the upload). Unlike the
+ * library's default, this retries while the browser says it is offline: that is the very wait to sit through.
  */
 function worthRetrying(error: TusDetailedError): boolean {
   const status = error.originalResponse?.getStatus() ?? 0;
-  return status === 0 || status >= 500 || status === 409 || status === 423;
+  return status === 0 || (status >= 500 && status !== QUOTA_EXCEEDED) || status === 409 || status === 423;
 }
 
 /**
@@ -379,11 +439,11 @@ async function forgetStoredUrl(tus: TusLibrary, fingerprint: string, url: string
 
 /**
  * A refusal that trying again later cannot change (a folder gone, a file too large, an upload
- * expired): the upload is deleted and forgotten, so that picking the file again starts afresh.
- * Network failures, server errors and an ended session keep it, to resume later.
+ * expired, no room left): the upload is deleted and forgotten, so that picking the file again
+ * starts afresh. Network failures, server errors and an ended session keep it, to resume later.
  */
 function isDeadEnd(failure: ApiError): boolean {
-  return failure.status >= 400 && failure.status < 500 && failure.status !== 401;
+  return (failure.status >= 400 && failure.status < 500 && failure.status !== 401) || failure.status === QUOTA_EXCEEDED;
 }
 
 function uploadError(tus: TusLibrary, error: Error): ApiError {

@@ -118,11 +118,13 @@ export interface ConfirmOptions {
   message: string;
   confirmLabel: string;
   onConfirm(): Promise<void>;
+  /** Once the dialog is gone, confirmed or not: the page behind is no longer inert, so focus can move there. */
+  onClose?(): void;
 }
 
 export function confirmAction(options: ConfirmOptions): void {
   const parts = openDialog(
-    { title: options.title, submitLabel: options.confirmLabel, danger: true, onSubmit: () => options.onConfirm() },
+    { title: options.title, submitLabel: options.confirmLabel, danger: true, onSubmit: () => options.onConfirm(), onClose: () => options.onClose?.() },
     [h('p', { text: options.message })],
   );
   // The safe choice has the focus, so Enter alone never deletes anything.

@@ -11,6 +11,7 @@ import { byId, h, icon } from './dom.js';
 import { openShareDialog } from './linksDialog.js';
 import { openMoveDialog } from './move.js';
 import { showThumbnail } from './thumbnails.js';
+import { refreshUsage } from './usage.js';
 
 interface View {
   crumbs: HTMLOListElement;
@@ -222,18 +223,21 @@ function afterMove(moved: FileDoc): void {
   void reload();
 }
 
+/** A delete moves the item to the trash, from where it can be restored until it is purged. */
 function remove(file: FileDoc): void {
   clearError();
   confirmAction({
     title: `Delete ${file.name}?`,
     message:
       file.type === 'folder'
-        ? `The folder ${file.name} and everything in it will be deleted. This cannot be undone.`
-        : `${file.name} will be deleted. This cannot be undone.`,
+        ? `The folder ${file.name} and everything in it will be moved to the trash. You can restore it from there until it is deleted for good.`
+        : `${file.name} will be moved to the trash. You can restore it from there until it is deleted for good.`,
     confirmLabel: 'Delete',
     onConfirm: async () => {
       await deleteFile(file.id);
-      showStatus(`${file.name} deleted`);
+      showStatus(`${file.name} moved to the trash`);
+      // The bytes still count (the trash's share of them changed): the bar says so.
+      refreshUsage();
       await reload();
     },
   });

@@ -7,20 +7,51 @@ import { byId } from './dom.js';
 import { currentFolder, goTo, reload, resetListing, setupListing } from './listing.js';
 import { clearSession, currentSession } from './session.js';
 import { forgetThumbnails } from './thumbnails.js';
+import { closeTrash, openTrash, setupTrash } from './trash.js';
 import { resetUploads, setupUploads } from './upload.js';
+import { refreshUsage, resetUsage } from './usage.js';
 
 function closeDialogs(): void {
   for (const dialog of document.querySelectorAll('dialog')) dialog.close();
 }
 
+type View = 'files' | 'trash';
+
+/** My files or the trash, with the tab of the one shown marked as current. */
+function showView(shown: View): void {
+  clearError();
+  byId('files-view', HTMLElement).hidden = shown !== 'files';
+  byId('trash-view', HTMLElement).hidden = shown !== 'trash';
+  const tabs: [string, View][] = [
+    ['show-files', 'files'],
+    ['show-trash', 'trash'],
+  ];
+  for (const [id, view] of tabs) {
+    const tab = byId(id, HTMLButtonElement);
+    if (view === shown) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  if (shown === 'trash') {
+    // The folder's thumbnails stop polling; coming back starts from the root anyway.
+    resetListing();
+    void openTrash();
+    return;
+  }
+  closeTrash();
+  // From the root: a restore may have changed any folder, and the tab is named after it.
+  void goTo([ROOT_CRUMB], 0);
+}
+
 function showAuth(message?: string): void {
   closeDialogs();
   resetListing();
+  closeTrash();
   resetUploads();
+  resetUsage();
   forgetThumbnails();
   forgetSignedUrls();
   byId('account', HTMLElement).hidden = true;
-  byId('files-view', HTMLElement).hidden = true;
+  byId('app-view', HTMLElement).hidden = true;
   byId('auth-view', HTMLElement).hidden = false;
   document.title = 'Log in · Files Manager';
   showAuthForm(message);
@@ -31,9 +62,10 @@ function showFiles(email: string): void {
   byId('user-email', HTMLElement).textContent = email;
   byId('account', HTMLElement).hidden = false;
   byId('auth-view', HTMLElement).hidden = true;
-  byId('files-view', HTMLElement).hidden = false;
+  byId('app-view', HTMLElement).hidden = false;
   document.title = 'Files Manager';
-  void goTo([ROOT_CRUMB], 0);
+  showView('files');
+  refreshUsage();
 }
 
 async function logOutNow(): Promise<void> {
@@ -60,6 +92,9 @@ function start(): void {
   });
   setupAuth({ loggedIn: showFiles });
   setupListing();
+  setupTrash();
+  byId('show-files', HTMLButtonElement).addEventListener('click', () => showView('files'));
+  byId('show-trash', HTMLButtonElement).addEventListener('click', () => showView('trash'));
   setupUploads({
     target: currentFolder,
     uploaded: (_file, folder) => {

@@ -33,9 +33,13 @@ interface Job extends UploadRow {
   stop?: () => void;
 }
 
+/** 507: the upload would take the folder's owner past their quota; waiting does not change that. */
+const QUOTA_EXCEEDED = 507;
+const QUOTA_MESSAGE = 'not enough space left in this folder; its owner has to make room first.';
+
 function worthRetrying(error: TusDetailedError): boolean {
   const status = error.originalResponse?.getStatus() ?? 0;
-  return status === 0 || status >= 500 || status === 409 || status === 423;
+  return status === 0 || (status >= 500 && status !== QUOTA_EXCEEDED) || status === 409 || status === 423;
 }
 
 function uploadError(tus: TusLibrary, error: Error): ApiError {
@@ -76,7 +80,7 @@ function send(client: LinkClient, job: Job, tus: TusLibrary): Promise<void> {
         const failure = uploadError(tus, error);
         reject(failure);
         // What the server holds of a refused upload is of no use: delete it (it also expires by itself).
-        if (failure.status >= 400 && failure.status < 500) upload.abort(true).catch(() => undefined);
+        if ((failure.status >= 400 && failure.status < 500) || failure.status === QUOTA_EXCEEDED) upload.abort(true).catch(() => undefined);
       },
     });
     job.stop = () => {
@@ -130,7 +134,8 @@ export function renderDrop(client: LinkClient, info: LinkInfo, lifetime: AbortSi
               endRow(job, 'failed', 'Cancelled');
               return;
             }
-            const message = error instanceof Error ? error.message : 'unknown error';
+            const quota = error instanceof ApiError && error.status === QUOTA_EXCEEDED;
+            const message = quota ? QUOTA_MESSAGE : error instanceof Error ? error.message : 'unknown error';
             endRow(job, 'failed', `Not sent: ${message}`);
             // The link ended, or its session did: the page says so instead of the row alone.
             if (error instanceof ApiError && (error.status === 401 || error.status === 404)) hooks.fail(error);

@@ -6,10 +6,11 @@
 import { showError } from './alerts.js';
 import { acceptDroppedFiles } from './dropZone.js';
 import { endRow, type UploadRow, uploadRow } from './uploadRow.js';
-import { ApiError, uploadFile, type FileDoc } from './api.js';
+import { ApiError, QUOTA_EXCEEDED, uploadFile, type FileDoc } from './api.js';
 import type { Crumb } from './breadcrumbs.js';
 import { byId } from './dom.js';
 import { formatSize } from './media.js';
+import { refreshUsage } from './usage.js';
 
 const PARALLEL_UPLOADS = 3;
 
@@ -29,14 +30,23 @@ export interface UploadHooks {
   uploaded(file: FileDoc, folder: Crumb): void;
 }
 
+/** What a 507 means to the user, and what to do about it: the API's "Quota exceeded" says neither. */
+export const QUOTA_MESSAGE = 'Not enough space: this upload would go over your quota. Empty the trash or delete files to make room.';
+
 const queue: Job[] = [];
 const active = new Set<Job>();
 
-function failureMessage(job: Job, error: unknown): string {
-  if (error instanceof ApiError && error.status === 413) {
-    return `${job.file.name} (${formatSize(job.file.size)}) is larger than the server accepts: ${error.message}`;
+/** The row's last word and the alert's message. */
+function failure(job: Job, error: unknown): { row: string; alert: string } {
+  if (error instanceof ApiError && error.status === QUOTA_EXCEEDED) {
+    return { row: QUOTA_MESSAGE, alert: `Could not upload ${job.file.name} (${formatSize(job.file.size)}). ${QUOTA_MESSAGE}` };
   }
-  return `Could not upload ${job.file.name}: ${error instanceof Error ? error.message : 'unknown error'}`;
+  if (error instanceof ApiError && error.status === 413) {
+    const message = `${job.file.name} (${formatSize(job.file.size)}) is larger than the server accepts: ${error.message}`;
+    return { row: message, alert: message };
+  }
+  const message = `Could not upload ${job.file.name}: ${error instanceof Error ? error.message : 'unknown error'}`;
+  return { row: message, alert: message };
 }
 
 function finish(job: Job, state: 'done' | 'failed', text: string): void {
@@ -88,13 +98,15 @@ function pump(hooks: UploadHooks): void {
             finish(job, 'failed', 'Cancelled');
             return;
           }
-          const message = failureMessage(job, error);
-          finish(job, 'failed', message);
-          showError(message);
+          const { row, alert } = failure(job, error);
+          finish(job, 'failed', row);
+          showError(alert);
         },
       )
       .finally(() => {
         active.delete(job);
+        // Done, refused or cancelled, the upload no longer holds what it reserved of the quota.
+        refreshUsage();
         pump(hooks);
       });
   }
