@@ -16,7 +16,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, uniqueEmail, upload } from '../support';
-import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText } from './kit';
+import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText, watchForProblems } from './kit';
 
 const TOKEN_KEY = 'filesManager.token';
 
@@ -141,10 +141,7 @@ describe('browser app', function () {
     if (context === undefined) throw new Error('no browser');
     page = await context.newPage();
     problems = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) problems.push(`CSP: ${message.text()}`);
-    });
+    watchForProblems(page, problems);
   });
 
   afterEach(async function () {

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Download, Locator, Page } from 'playwright-core';
 import { waitUntil } from '../../scripts/lib/wait';
+import type { TestUser } from '../support';
 
 /** What the browser tests share: waiting for the page, finding things by role, downloads, screenshots. */
 
@@ -76,4 +77,21 @@ export function views(page: Page): Locator {
 /** The sentence of the usage bar ("1.0 KiB of 10.0 KiB used"), which also names its meter. */
 export function usageText(page: Page): Locator {
   return page.locator('#usage-text');
+}
+
+/** Opens the app and logs `user` in. */
+export async function logIn(page: Page, user: Pick<TestUser, 'email' | 'password'>): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
+}
+
+/** Adds the page's script errors and Content Security Policy violations to `problems`, named by `who`. */
+export function watchForProblems(page: Page, problems: string[], who = 'page'): void {
+  page.on('pageerror', (error) => problems.push(`${who}: page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) problems.push(`${who}: CSP: ${message.text()}`);
+  });
 }

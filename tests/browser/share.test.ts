@@ -12,20 +12,13 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, makeImage, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
-import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText } from './kit';
+import { downloaded, expectGone, expectVisible, files, item, logIn, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText, watchForProblems } from './kit';
 
 
 function heading(page: Page, name: string): Locator {
   return page.getByRole('heading', { name, exact: true, level: 1 });
 }
 
-async function logIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto('/');
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
-}
 
 function shareDialog(page: Page, name: string): Locator {
   return page.getByRole('dialog', { name: `Share ${name}`, exact: true });
@@ -75,12 +68,7 @@ describe('shared links in the browser', function () {
   let visited: string[];
   let problems: string[];
 
-  function watch(page: Page, who: string): void {
-    page.on('pageerror', (error) => problems.push(`${who}: page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) problems.push(`${who}: CSP: ${message.text()}`);
-    });
-  }
+  const watch = (page: Page, who: string): void => watchForProblems(page, problems, who);
 
   before(async function () {
     worker = await startWorkerProcess({ env: harness().env });

@@ -16,7 +16,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { setUserQuota } from '../../utils/users/quota';
 import { api, base64, createUser, harness, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
-import { expectGone, expectVisible, item, screenshot, trash, trashItem, UI_TIMEOUT_MS, usageText, views, waitForText } from './kit';
+import { expectGone, expectVisible, item, logIn, screenshot, trash, trashItem, UI_TIMEOUT_MS, usageText, views, waitForText, watchForProblems } from './kit';
 
 const KIB = 1024;
 const QUOTA_MESSAGE = 'Not enough space: this upload would go over your quota. Empty the trash or delete files to make room.';
@@ -29,13 +29,6 @@ interface TrashedBody {
   purgeAt: string;
 }
 
-async function logIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto('/');
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
-}
 
 async function pickFiles(page: Page, files: { name: string; mimeType: string; buffer: Buffer }[]): Promise<void> {
   const chooser = page.waitForEvent('filechooser');
@@ -104,10 +97,7 @@ describe('trash and usage in the browser', function () {
     if (context === undefined) throw new Error('no browser');
     page = await context.newPage();
     problems = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) problems.push(`CSP: ${message.text()}`);
-    });
+    watchForProblems(page, problems);
   });
 
   afterEach(async function () {

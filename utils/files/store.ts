@@ -180,13 +180,13 @@ export async function countFiles(): Promise<number> {
   return dbClient.files.estimatedDocumentCount();
 }
 
-export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'deleting' | 'trashedBy'> & BlobLocation;
+export type ScannedFile = Pick<FileDoc, '_id' | 'userId' | 'parentId' | 'type' | 'deleting' | 'trashedBy' | 'size'> & BlobLocation;
 
 /** Every document (or every one of `owner`'s), BATCH at a time in `_id` order, for the consistency checker. */
 export async function* scanFiles(owner?: ObjectId): AsyncGenerator<ScannedFile[]> {
   const cursor = dbClient.files.find<ScannedFile>(
     owner === undefined ? {} : { userId: owner },
-    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, deleting: 1, trashedBy: 1, ...BLOB_LOCATION }, sort: { _id: 1 }, batchSize: BATCH },
+    { projection: { _id: 1, userId: 1, parentId: 1, type: 1, deleting: 1, trashedBy: 1, size: 1, ...BLOB_LOCATION }, sort: { _id: 1 }, batchSize: BATCH },
   );
   let batch: ScannedFile[] = [];
   for await (const doc of cursor) {

@@ -53,10 +53,10 @@ export async function deleteFile(owner: ObjectId, id: ObjectId | null): Promise<
     await setTrashRoot(item._id, { at, purgeAt: new Date(at.getTime() + retentionDays * DAY_MS) });
     await recordUsage(owner, { trash: usageOf([item]).bytes });
     if (item.type !== 'folder') return;
-    await walkSubtree(owner, item._id, live, async (level) => {
+    await walkSubtree(owner, item._id, live, async (level, count) => {
       await lock.assertHeld();
       await markTrashed(foldersOf(level), item._id);
-      await recordUsage(owner, { trash: usageOf(level).bytes });
+      await count({ trash: usageOf(level).bytes });
     });
   });
 }

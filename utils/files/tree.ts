@@ -2,6 +2,7 @@ import { ObjectId } from 'mongodb';
 import type { FileDoc } from '../db';
 import { badRequest, type HttpError, MESSAGES } from '../errors';
 import { PAGE_SIZE, type ParentRef } from './input';
+import { type Count, withUsageLock } from '../users/quota';
 import { chunks, findChildren, findOwnedFile, listChildren, parentObjectId, ROOT, setDeleting, type TreeEntry } from './store';
 
 export const parentNotFound = (): HttpError => badRequest(MESSAGES.parentNotFound);
@@ -26,30 +27,36 @@ export async function stillAcceptsChildren(owner: ObjectId, folder: ObjectId | t
  * Everything below `folder`, level by level, outermost first, each level marked (`mark`) before
  * the children of its folders are read: how a delete or a trash keeps up with uploads. An upload
  * that checked a folder before its mark has inserted its document before it checks again, so the
- * read after the mark finds it; one that checks after the mark undoes itself. Children that
+ * read after the mark finds it; one that checks after the mark undoes itself. Each level is read
+ * and marked under the owner's quota lock, which an upload holds from its insert to its check, so
+ * the upload's document is counted once: by the upload, or by the walk's caller. Children that
  * `within` refuses (items in the trash on their own) are left out, with everything under them.
  */
 export async function walkSubtree(
   owner: ObjectId,
   folder: ObjectId,
   within: (entry: TreeEntry) => boolean,
-  mark: (level: TreeEntry[]) => Promise<void> = () => Promise.resolve(),
+  mark: (level: TreeEntry[], count: Count) => Promise<void> = () => Promise.resolve(),
 ): Promise<TreeEntry[][]> {
   const levels: TreeEntry[][] = [];
   const seen = new Set<string>([folder.toHexString()]);
   let level: ObjectId[] = [folder];
   while (level.length > 0) {
-    const found: TreeEntry[] = [];
-    for (const batch of chunks(level)) {
-      for (const child of await findChildren(owner, batch)) {
-        // A corrupt tree with a cycle must not loop forever.
-        if (seen.has(child._id.toHexString()) || !within(child)) continue;
-        seen.add(child._id.toHexString());
-        found.push(child);
+    const parents = level;
+    const found = await withUsageLock(owner, async (count) => {
+      const children: TreeEntry[] = [];
+      for (const batch of chunks(parents)) {
+        for (const child of await findChildren(owner, batch)) {
+          // A corrupt tree with a cycle must not loop forever.
+          if (seen.has(child._id.toHexString()) || !within(child)) continue;
+          seen.add(child._id.toHexString());
+          children.push(child);
+        }
       }
-    }
+      if (children.length > 0) await mark(children, count);
+      return children;
+    });
     if (found.length === 0) break;
-    await mark(found);
     levels.push(found);
     level = found.filter((entry) => entry.type === 'folder').map((entry) => entry._id);
   }

@@ -78,15 +78,39 @@ export async function startUsage(owner: ObjectId): Promise<void> {
   await insertUsage(owner, NO_USAGE);
 }
 
+/** Under the lock: applies a change, counting the user's documents first when they have no counters yet. */
+async function changeCounted(owner: ObjectId, lock: HeldLock, delta: Partial<UsageTotals>, leases: Parameters<typeof changeUsage>[2] = {}): Promise<void> {
+  await lock.assertHeld();
+  if (await changeUsage(owner, delta, leases)) return;
+  await countedUsage(owner);
+  await changeUsage(owner, delta, leases);
+}
+
+const nonZero = (delta: Partial<UsageTotals>): Partial<UsageTotals> => Object.fromEntries(Object.entries(delta).filter(([, value]) => value !== 0));
+
 /** Adds `delta` (negative for what went) to `owner`'s counters. */
 export async function recordUsage(owner: ObjectId, delta: Partial<UsageTotals>): Promise<void> {
-  const changes = Object.fromEntries(Object.entries(delta).filter(([, value]) => value !== 0));
+  const changes = nonZero(delta);
   if (Object.keys(changes).length === 0) return;
-  await withQuotaLock(owner, async (lock) => {
-    await countedUsage(owner);
-    await lock.assertHeld();
-    await changeUsage(owner, changes);
-  });
+  await withQuotaLock(owner, (lock) => changeCounted(owner, lock, changes));
+}
+
+/** Changes a user's counters from inside withUsageLock. */
+export type Count = (delta: Partial<UsageTotals>) => Promise<void>;
+
+/**
+ * Runs `work` holding `owner`'s quota lock, with `count` to change their counters meanwhile.
+ * What a tree walk reads and counts, and what an upload inserts and checks, each run whole inside
+ * it, so an upload's document is counted once: by the upload, or by the trash or delete that
+ * found it, never by both (see walkSubtree).
+ */
+export function withUsageLock<T>(owner: ObjectId, work: (count: Count) => Promise<T>): Promise<T> {
+  return withQuotaLock(owner, (lock) =>
+    work(async (delta) => {
+      const changes = nonZero(delta);
+      if (Object.keys(changes).length > 0) await changeCounted(owner, lock, changes);
+    }),
+  );
 }
 
 /** `GET /users/me/usage`. */
@@ -127,8 +151,8 @@ export interface ExpectedSize {
 /**
  * An upload's share of its owner's quota while its bytes arrive (`POST /files`, a drop folder's):
  * a lease of what it is expected to need, refused at once (507) when an exact size does not fit,
- * grown as more bytes come than it holds, made part of `stored` by `commit` once every byte is
- * stored, given back by `cancel`. With no quota, nothing is held and only `commit` counts.
+ * grown as more bytes come than it holds, made part of `stored` by `commit` with the document once
+ * every byte is stored, given back by `cancel`. With no quota, nothing is held and only `commit` counts.
  */
 export class UploadAllowance implements Allowance {
   /** A field name of `leases`: no dots. */
@@ -137,7 +161,6 @@ export class UploadAllowance implements Allowance {
   private quota: number | null | undefined;
   private held = 0;
   private leased = false;
-  private committed: number | undefined;
   private renewal: NodeJS.Timeout | undefined;
 
   constructor(
@@ -165,26 +188,32 @@ export class UploadAllowance implements Allowance {
     await this.hold(total, Math.max(wanted, total));
   }
 
-  /** Every byte is stored and the document is next: `size` counts as stored from now on, and the lease ends. */
-  async commit(size: number): Promise<void> {
+  /**
+   * Every byte is stored: under the owner's quota lock, `size` counts as stored, the lease ends,
+   * and `insert` makes the document (and checks its folder again). When `insert` fails, its count
+   * is undone before the lock goes. Counted before the document exists: a crash in between counts
+   * too much (fsck mends it), never too little.
+   */
+  async commit<T>(size: number, insert: () => Promise<T>): Promise<T> {
     this.stopRenewing();
-    await withQuotaLock(this.owner, async (lock) => {
-      await countedUsage(this.owner);
-      await lock.assertHeld();
-      await changeUsage(this.owner, { stored: size, files: 1 }, this.leased ? { [this.id]: undefined } : {});
+    return withQuotaLock(this.owner, async (lock) => {
+      await changeCounted(this.owner, lock, { stored: size, files: 1 }, this.leased ? { [this.id]: undefined } : {});
+      this.leased = false;
+      try {
+        return await insert();
+      } catch (error) {
+        await changeCounted(this.owner, lock, { stored: -size, files: -1 });
+        throw error;
+      }
     });
-    this.leased = false;
-    this.committed = size;
   }
 
-  /** The upload failed: undoes `commit`, or ends the lease. Safe in any state, and twice. */
+  /** The upload failed before `commit`: ends the lease. Safe in any state, and twice. */
   async cancel(): Promise<void> {
     this.stopRenewing();
-    const { committed, leased } = this;
-    this.committed = undefined;
+    if (!this.leased) return;
     this.leased = false;
-    if (committed !== undefined) await recordUsage(this.owner, { stored: -committed, files: -1 });
-    else if (leased) await withQuotaLock(this.owner, () => changeUsage(this.owner, {}, { [this.id]: undefined }));
+    await withQuotaLock(this.owner, () => changeUsage(this.owner, {}, { [this.id]: undefined }));
   }
 
   /**

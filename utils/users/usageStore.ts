@@ -24,12 +24,12 @@ export async function insertUsage(owner: ObjectId, totals: UsageTotals): Promise
   }
 }
 
-/** Adds `delta` to the counters and sets or ends leases (`undefined` ends one). */
+/** Adds `delta` to the counters and sets or ends leases (`undefined` ends one); false when the user has no counters yet. */
 export async function changeUsage(
   owner: ObjectId,
   delta: Partial<UsageTotals>,
   leases: Record<string, UsageDoc['leases'][string] | undefined> = {},
-): Promise<void> {
+): Promise<boolean> {
   const set: Record<string, unknown> = {};
   const unset: Record<string, ''> = {};
   for (const [id, lease] of Object.entries(leases)) {
@@ -41,7 +41,8 @@ export async function changeUsage(
     ...(Object.keys(set).length > 0 ? { $set: set } : {}),
     ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
   };
-  if (Object.keys(update).length > 0) await dbClient.usage.updateOne({ _id: owner }, update);
+  if (Object.keys(update).length === 0) return true;
+  return (await dbClient.usage.updateOne({ _id: owner }, update)).matchedCount > 0;
 }
 
 /** Replaces the leases of `owner` with `leases` (those still running). */

@@ -39,9 +39,20 @@ export async function findExpired(now: Date, limit: number): Promise<UploadDoc[]
   return dbClient.uploads.find({ expiresAt: { $lte: now } }).sort({ expiresAt: 1 }).limit(limit).toArray();
 }
 
+const UNFINISHED = { done: { $ne: true } } as const;
+
 /** Upload-Length of `owner`'s unfinished uploads, summed: what they count against the quota. */
 export async function unfinishedLengthOf(owner: ObjectId): Promise<number> {
   let total = 0;
-  for await (const { length } of dbClient.uploads.find({ userId: owner, done: { $ne: true } }, { projection: { length: 1 } })) total += length;
+  for await (const { length } of dbClient.uploads.find({ userId: owner, ...UNFINISHED }, { projection: { length: 1 } })) total += length;
   return total;
+}
+
+/** The same for every user who has any (hex id to bytes), for the consistency checker. */
+export async function unfinishedLengths(): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for await (const { userId, length } of dbClient.uploads.find(UNFINISHED, { projection: { userId: 1, length: 1 } })) {
+    totals.set(userId.toHexString(), (totals.get(userId.toHexString()) ?? 0) + length);
+  }
+  return totals;
 }

@@ -10,12 +10,11 @@ import { type HeldLock, withRedisLock } from '../../redisLock';
 import { hashingLimit, sha256Of } from '../../storage/byteStore';
 import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
-import { deleteFiles, insertFile } from '../store';
-import { parentNotFound, stillAcceptsChildren } from '../tree';
-import type { Place } from '../upload/create';
+import { parentNotFound } from '../tree';
+import { insertChecked, type Place } from '../upload/create';
 import { type Checksum, checksumMismatch, offsetMismatch } from './protocol';
 import { forgetHash, keepHash, resumeHash } from './runningHashes';
-import { recordUsage, reserveResumable } from '../../users/quota';
+import { recordUsage, reserveResumable, withUsageLock } from '../../users/quota';
 import { deleteUpload, findExpired, findUpload, insertUpload, markCounted, markDone, recordProgress } from './store';
 
 /**
@@ -252,16 +251,18 @@ async function finish(upload: UploadDoc, lock: HeldLock, hash: Hash | undefined)
   const blob = stagedBlob(upload.staging);
   const sha256 = hash?.digest('hex') ?? (await sha256Of(await blob.store.read(blob.key)));
   await lock.assertHeld();
-  // Counted once, before the document exists, as POST /files counts: a retried finish skips it.
-  if (upload.counted !== true) {
-    await recordUsage(owner, { uploads: -length, stored: length, files: 1 });
-    await markCounted(upload._id);
-  }
-  await insertFile({ _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
-  // The parent may have begun its delete, or gone to the trash, while the upload ran: see walkSubtree.
-  if (!(await stillAcceptsChildren(owner, file.parentId))) {
-    await deleteFiles(owner, [fileId]);
-    await recordUsage(owner, { stored: -length, files: -1 });
+  // Counted once, before the document exists, as POST /files counts (a retried finish skips it),
+  // and with the document's insert under the owner's quota lock: see withUsageLock.
+  const inserted = await withUsageLock(owner, async (count) => {
+    if (upload.counted !== true) {
+      await count({ uploads: -length, stored: length, files: 1 });
+      await markCounted(upload._id);
+    }
+    const document = await insertChecked(owner, { _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
+    if (document === undefined) await count({ stored: -length, files: -1 });
+    return document;
+  });
+  if (inserted === undefined) {
     await removeBlob(blob);
     await deleteUpload(upload._id);
     throw parentNotFound();

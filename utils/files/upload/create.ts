@@ -1,4 +1,4 @@
-import type { ObjectId } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import type { FileDoc } from '../../db';
 import { queues } from '../../queues';
 import { blobFields } from '../../storage/stores';
@@ -37,29 +37,25 @@ export function asAsked(owner: ObjectId): Place {
 
 /**
  * `POST /files`, however the body came: stages it (within the owner's quota), checks the parent,
- * counts the bytes in the owner's usage, inserts the document over them, checks the parent again
- * (it may have begun its delete or gone to the trash meanwhile) and, for an image, queues its
- * thumbnails. Only then are the bytes the document's: on any failure before, they are removed,
- * their count undone, and a document already inserted under a deleted folder goes too.
+ * inserts the document over the bytes and counts them, checks the parent again (it may have begun
+ * its delete or gone to the trash meanwhile) and, for an image, queues its thumbnails. Only then
+ * are the bytes the document's: on any failure before, they are removed and their count undone.
  */
 export async function createUpload(owner: ObjectId, place: Place, stage: StageUpload, expected: ExpectedSize): Promise<FileDoc> {
   const allowance = new UploadAllowance(owner, expected);
   const bytes = new StagedBytes(allowance);
-  let file: FileDoc | undefined;
+  let file: FileDoc;
   try {
     const upload = await stage(bytes);
     const { parentId, isPublic } = await place(upload);
     const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
     // A folder has no content: whatever was sent with it is never committed, so it is discarded below.
     const stored = upload.type === 'folder' ? undefined : await bytes.stored();
-    // Counted before the document exists: a crash in between counts too much (fsck mends it), never too little.
-    if (stored !== undefined) await allowance.commit(stored.size);
-    file = await insertFile(stored === undefined ? document : { ...document, ...blobFields(stored), size: stored.size, sha256: stored.sha256 });
-    // The parent may have begun its delete while this upload ran: see walkSubtree.
-    if (!(await stillAcceptsChildren(owner, parentId))) throw parentNotFound();
+    const insert = async (fields: Partial<FileDoc>): Promise<FileDoc> => (await insertChecked(owner, { ...document, ...fields })) ?? throwParentNotFound();
+    if (stored === undefined) file = await insert({});
+    else file = await allowance.commit(stored.size, () => insert({ ...blobFields(stored), size: stored.size, sha256: stored.sha256 }));
     if (stored !== undefined) bytes.commit();
   } catch (error) {
-    if (file !== undefined) await deleteFiles(owner, [file._id]);
     await allowance.cancel();
     throw error;
   } finally {
@@ -68,3 +64,20 @@ export async function createUpload(owner: ObjectId, place: Place, stage: StageUp
   if (file.type === 'image') await queues.enqueueThumbnails(file._id.toHexString(), owner.toHexString());
   return file;
 }
+
+/**
+ * Inserts the document, then checks its folder again: one that began its delete, or went to the
+ * trash, while the upload ran takes nothing more, and the document goes (undefined then; see
+ * walkSubtree).
+ */
+export async function insertChecked(owner: ObjectId, document: Omit<FileDoc, '_id'> & { _id?: ObjectId }): Promise<FileDoc | undefined> {
+  const file = await insertFile(document);
+  const folder = file.parentId instanceof ObjectId ? file.parentId : ROOT;
+  if (await stillAcceptsChildren(owner, folder)) return file;
+  await deleteFiles(owner, [file._id]);
+  return undefined;
+}
+
+const throwParentNotFound = (): never => {
+  throw parentNotFound();
+};
