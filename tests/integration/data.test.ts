@@ -63,6 +63,7 @@ describe('GET /files/:id/data', () => {
           expectError(await api('GET', `/files/${file.id}/data`, { token: tokenOf(people, viewer) }), 404, 'Not found');
           // The damage was made by hand for this test; the suite must leave a consistent store.
           expect((await api('DELETE', `/files/${file.id}`, { token: people.owner.token })).status).to.equal(204);
+          expect((await api('DELETE', `/trash/${file.id}`, { token: people.owner.token })).status).to.equal(204);
         });
       }
     }
