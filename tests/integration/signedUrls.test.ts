@@ -131,12 +131,16 @@ describe('signed URLs: POST /files/:id/url', () => {
     const other = await privateFile(user, randomBytes(100));
     const url = await signedUrl(user, file.id, { expiresIn: 600 });
     const signature = url.searchParams.get('signature') ?? '';
-    const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`;
+    // The last character holds 4 bits of the digest and 2 unused ones: 'A' and 'E' differ in a used one, 'A' and 'B' only in an unused one.
+    const flipped = `${signature.slice(0, -1)}${signature.endsWith('A') ? 'E' : 'A'}`;
+    const base64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${signature.slice(0, -1)}${base64url[base64url.indexOf(signature.slice(-1)) + 1] ?? ''}`;
     const changes: Record<string, string> = {
       'a later expiry': altered(url, (query) => query.set('expires', String(Number(query.get('expires')) + 1))),
       'a size added': altered(url, (query) => query.set('size', '100')),
       'a disposition added': altered(url, (query) => query.set('disposition', 'attachment')),
       'a changed signature': altered(url, (query) => query.set('signature', flipped)),
+      'the same signature spelled otherwise': altered(url, (query) => query.set('signature', respelled)),
       'no signature': altered(url, (query) => query.delete('signature')),
       'no expiry': altered(url, (query) => query.delete('expires')),
       'another parameter': altered(url, (query) => query.set('x', '1')),

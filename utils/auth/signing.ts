@@ -25,3 +25,10 @@ function signingKey(): Promise<Buffer> {
 export async function sign(text: string): Promise<Buffer> {
   return createHmac('sha256', await signingKey()).update(text).digest();
 }
+
+/**
+ * A signature as it appears in a URL or a cookie: the base64url of 32 bytes in its one canonical
+ * spelling. Its last character carries 4 bits and 2 unused ones a decoder ignores, so without the
+ * last class, 4 spellings of every signature would verify: changes that must be refused.
+ */
+export const SIGNATURE_PATTERN = '[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]';

@@ -2,6 +2,7 @@ import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
 import { badRequest, type HttpError, invalidSignature, MESSAGES } from '../errors';
+import { SIGNATURE_PATTERN } from '../auth/signing';
 import { fieldsOf, validate } from '../validate';
 import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../storage/byteStore';
 import { type Disposition, DISPOSITIONS, SIGNED_URL_DEFAULT_SECONDS, SIGNED_URL_MAX_SECONDS, type SignedOptions } from './signedUrls';
@@ -98,7 +99,7 @@ export const SignedQuery = z.strictObject({
   expires: z.string().regex(/^[1-9]\d{0,11}$/).meta({ description: 'Signed URLs only: when it expires, in Unix seconds' }),
   size: z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]]).optional(),
   disposition: z.enum(DISPOSITIONS).optional().meta({ description: 'Signed URLs only: attachment has browsers save the content' }),
-  signature: z.string().regex(/^[A-Za-z0-9_-]{43}$/).meta({ description: "Signed URLs only: HMAC-SHA256 of the method, path, expiry and options (base64url)" }),
+  signature: z.string().regex(new RegExp(`^${SIGNATURE_PATTERN}$`)).meta({ description: "Signed URLs only: HMAC-SHA256 of the method, path, expiry and options (base64url)" }),
 });
 
 export const ThumbnailSize = z.enum(THUMBNAIL_WIDTHS.map(String) as [string, ...string[]], { error: MESSAGES.invalidSize });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ObjectId } from 'mongodb';
 import { hashPassword, verifyPassword } from '../auth/passwords';
-import { sign } from '../auth/signing';
+import { sign, SIGNATURE_PATTERN } from '../auth/signing';
 import { beginLinkPasswordAttempt } from '../auth/throttle';
 import type { FileDoc, LinkDoc } from '../db';
 import { badRequest, MESSAGES, notFound, passwordRequired, serviceUnavailable } from '../errors';
@@ -105,8 +105,11 @@ export async function linkSession(link: LinkDoc, now = Date.now()): Promise<stri
   return `${expires}.${(await sign(sessionText(link, link.passwordHash, expires))).toString('base64url')}`;
 }
 
+/** `<expires>.<signature>`, each in its one spelling. */
+const SESSION = new RegExp(`^([1-9]\\d{0,11})\\.(${SIGNATURE_PATTERN})$`);
+
 async function validSession(link: LinkDoc, passwordHash: string, session: string, now: number): Promise<boolean> {
-  const match = /^([1-9]\d{0,11})\.([A-Za-z0-9_-]{43})$/.exec(session);
+  const match = SESSION.exec(session);
   if (match?.[1] === undefined || match[2] === undefined) return false;
   const expires = Number(match[1]);
   if (expires * 1000 <= now) return false;
