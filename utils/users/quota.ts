@@ -3,7 +3,7 @@ import type { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { config } from '../config';
 import type { UsageDoc } from '../db';
-import { quotaExceeded, serviceUnavailable } from '../errors';
+import { isServiceOutage, quotaExceeded, serviceUnavailable } from '../errors';
 import { unfinishedLengthOf } from '../files/resumable/store';
 import { totalsOf } from '../files/store';
 import { log } from '../log';
@@ -79,8 +79,8 @@ export async function startUsage(owner: ObjectId): Promise<void> {
 }
 
 /** Under the lock: applies a change, counting the user's documents first when they have no counters yet. */
-async function changeCounted(owner: ObjectId, lock: HeldLock, delta: Partial<UsageTotals>, leases: Parameters<typeof changeUsage>[2] = {}): Promise<void> {
-  await lock.assertHeld();
+async function changeCounted(owner: ObjectId, lock: HeldLock | undefined, delta: Partial<UsageTotals>, leases: Parameters<typeof changeUsage>[2] = {}): Promise<void> {
+  await lock?.assertHeld();
   if (await changeUsage(owner, delta, leases)) return;
   await countedUsage(owner);
   await changeUsage(owner, delta, leases);
@@ -196,7 +196,9 @@ export class UploadAllowance implements Allowance {
    */
   async commit<T>(size: number, insert: () => Promise<T>): Promise<T> {
     this.stopRenewing();
-    return withQuotaLock(this.owner, async (lock) => {
+    let begun = false;
+    const settle = async (lock: HeldLock | undefined): Promise<T> => {
+      begun = true;
       await changeCounted(this.owner, lock, { stored: size, files: 1 }, this.leased ? { [this.id]: undefined } : {});
       this.leased = false;
       try {
@@ -205,7 +207,15 @@ export class UploadAllowance implements Allowance {
         await changeCounted(this.owner, lock, { stored: -size, files: -1 });
         throw error;
       }
-    });
+    };
+    try {
+      return await withQuotaLock(this.owner, settle);
+    } catch (error) {
+      // Redis is down and no quota needs keeping: the upload is kept, as it was before quotas, and
+      // counted without the lock (a race with another count then is drift fsck mends).
+      if (begun || this.quota !== null || !isServiceOutage(error)) throw error;
+      return settle(undefined);
+    }
   }
 
   /** The upload failed before `commit`: ends the lease. Safe in any state, and twice. */
