@@ -9,14 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes';
-import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, uniqueEmail, upload } from '../support';
-import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText, watchForProblems } from './kit';
+import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, openBrowser, waitForText, watchForProblems } from './kit';
 
 const TOKEN_KEY = 'filesManager.token';
 
@@ -111,35 +110,24 @@ async function pickFiles(page: Page, files: string[] | { name: string; mimeType:
 describe('browser app', function () {
   this.timeout(240_000);
   let worker: AppProcess | undefined;
-  let context: BrowserContext | undefined;
-  let userDataDir: string | undefined;
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   let page: Page;
   let problems: string[];
 
   before(async function () {
-    const executablePath = chromiumPath();
     worker = await startWorkerProcess({ env: harness().env });
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      baseURL: harness().baseUrl,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 860 },
-    });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness().baseUrl });
+    browser = await openBrowser({ acceptDownloads: true });
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness().baseUrl });
   });
 
   after(async function () {
-    await context?.close();
+    await browser?.close();
     await worker?.kill();
-    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   beforeEach(async function () {
-    if (context === undefined) throw new Error('no browser');
-    page = await context.newPage();
+    if (browser === undefined) throw new Error('no browser');
+    page = await browser.context.newPage();
     problems = [];
     watchForProblems(page, problems);
   });
@@ -345,7 +333,8 @@ describe('browser app', function () {
   });
 
   it('never runs an uploaded HTML page: opening or downloading it only downloads', async function () {
-    if (context === undefined) throw new Error('no browser');
+    if (browser === undefined) throw new Error('no browser');
+    const { context } = browser;
     const user = await createUser();
     const html = Buffer.from(
       "<!doctype html><title>pwned</title><script>parent.postMessage('pwned','*');document.title='pwned';window.top.__pwned=1</script>",
@@ -492,7 +481,8 @@ describe('browser app', function () {
     expect(await files(page).getByRole('listitem').count()).to.equal(20);
   });
   it('resumes an upload after a reload when the same file is picked again, and deletes a cancelled one on the server', async function () {
-    if (context === undefined) throw new Error('no browser');
+    if (browser === undefined) throw new Error('no browser');
+    const { context } = browser;
     const user = await createUser();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-resume-'));
     // Slow enough to reload mid-upload, fast enough to keep the test to a few seconds.

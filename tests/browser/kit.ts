@@ -1,8 +1,10 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { Download, Locator, Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Download, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
-import type { TestUser } from '../support';
+import { harness, type TestUser } from '../support';
 
 /** What the browser tests share: waiting for the page, finding things by role, downloads, screenshots. */
 
@@ -94,4 +96,30 @@ export function watchForProblems(page: Page, problems: string[], who = 'page'): 
   page.on('console', (message) => {
     if (message.text().includes('Content Security Policy')) problems.push(`${who}: CSP: ${message.text()}`);
   });
+}
+
+/** Debian's Chromium with a profile of its own, on the harness's server; `close` also removes the profile. */
+export async function openBrowser(options: { acceptDownloads?: boolean } = {}): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-chromium-'));
+  const removeProfile = (): void => rmSync(userDataDir, { recursive: true, force: true });
+  try {
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath(),
+      headless: true,
+      args: CHROMIUM_ARGS,
+      baseURL: harness().baseUrl,
+      viewport: { width: 1280, height: 860 },
+      ...options,
+    });
+    return {
+      context,
+      close: async () => {
+        await context.close();
+        removeProfile();
+      },
+    };
+  } catch (error) {
+    removeProfile();
+    throw error;
+  }
 }

@@ -6,17 +6,13 @@
  * refused with the quota message, in the app and on a drop folder's page.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
+import type { Locator, Page } from 'playwright-core';
 import { waitUntil } from '../../scripts/lib/wait';
 import { setUserQuota } from '../../utils/users/quota';
-import { api, base64, createUser, harness, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
-import { expectGone, expectVisible, item, logIn, screenshot, trash, trashItem, UI_TIMEOUT_MS, usageText, views, waitForText, watchForProblems } from './kit';
+import { api, base64, createUser, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
+import { expectGone, expectVisible, item, logIn, screenshot, trash, trashItem, UI_TIMEOUT_MS, openBrowser, usageText, views, waitForText, watchForProblems } from './kit';
 
 const KIB = 1024;
 const QUOTA_MESSAGE = 'Not enough space: this upload would go over your quota. Empty the trash or delete files to make room.';
@@ -71,31 +67,21 @@ async function focused(page: Page): Promise<string> {
 
 describe('trash and usage in the browser', function () {
   this.timeout(240_000);
-  let context: BrowserContext | undefined;
-  let userDataDir: string | undefined;
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   let page: Page;
   let problems: string[];
 
   before(async function () {
-    const executablePath = chromiumPath();
-    userDataDir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      baseURL: harness().baseUrl,
-      viewport: { width: 1280, height: 860 },
-    });
+    browser = await openBrowser();
   });
 
   after(async function () {
-    await context?.close();
-    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   beforeEach(async function () {
-    if (context === undefined) throw new Error('no browser');
-    page = await context.newPage();
+    if (browser === undefined) throw new Error('no browser');
+    page = await browser.context.newPage();
     problems = [];
     watchForProblems(page, problems);
   });
