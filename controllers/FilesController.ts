@@ -3,7 +3,7 @@ import { userForToken } from '../utils/auth/tokens';
 import { findReadableContent } from '../utils/files/content';
 import {
   parseFileChanges,
-  parseListFilesQuery,
+  parseListRequest,
   parseObjectId,
   parseSignedQuery,
   parseSignedUrlRequest,
@@ -13,7 +13,8 @@ import {
 import { changeFile, getOwnedFile, setPublic } from '../utils/files/manage';
 import { toDetailedFile, toPublicFile } from '../utils/files/present';
 import { signOwnedDownload, verifyDownload } from '../utils/files/signedUrls';
-import { listFolder } from '../utils/files/tree';
+import { listFiles } from '../utils/files/listing';
+import { nextPageQuery } from '../utils/files/listQuery';
 import { deleteFile } from '../utils/files/trash';
 import { asAsked } from '../utils/files/upload/create';
 import { sendContent } from './download';
@@ -31,10 +32,12 @@ export default class FilesController {
     res.json(wantsAllFields(req.query) ? toDetailedFile(file) : toPublicFile(file));
   }
 
+  /** A page of a listing; while more remain, `Link: <…>; rel="next"` names the next (utils/files/listing.ts). */
   static async getIndex(req: Request, res: Response): Promise<void> {
-    const { parent, page } = parseListFilesQuery(req.query);
-    const files = await listFolder(currentUserId(res), parent, page);
-    res.json(files.map(toPublicFile));
+    const request = parseListRequest(req.query);
+    const { items, next } = await listFiles(currentUserId(res), request);
+    if (next !== undefined) res.set('Link', `<${publicBaseUrl(req)}/files?${nextPageQuery(request, next)}>; rel="next"`);
+    res.json(items.map(request.allFields ? toDetailedFile : toPublicFile));
   }
 
   static async putPublish(req: Request, res: Response): Promise<void> {

@@ -676,11 +676,21 @@ function buildDocument(): Json {
         get: {
           tags: ['files'],
           operationId: 'listFiles',
-          summary: 'One page (20) of a folder’s children, by id',
+          summary: 'One page of a folder’s children (or of everything under it), sorted, filtered, searched',
+          description:
+            'With parentId and page alone, the contract’s listing: 20 children a page, by id. Every other parameter is checked, and ' +
+            'a bad one is named in the 400. While more items remain, the Link header names the next page (rel="next"), with an opaque ' +
+            '`cursor`: following cursors gives every item that stays in the listing exactly once, whatever is added, renamed or ' +
+            'deleted meanwhile. A listing by name goes by the names as they were when its first page was read; its cursors work for 24 hours.',
           security: TOKEN,
           parameters: queryParameters(ListFilesQuery),
           responses: {
-            200: { description: 'Up to 20 files', content: { 'application/json': { schema: { type: 'array', items: ref('schemas', 'File') } } } },
+            200: {
+              description: 'Up to `limit` files (20 by default)',
+              headers: { Link: header('`<…/files?…&cursor=…>; rel="next"` while more remain') },
+              content: { 'application/json': { schema: { type: 'array', items: { oneOf: [ref('schemas', 'File'), ref('schemas', 'DetailedFile')] } } } },
+            },
+            400: error('A newer parameter’s bad value, each named (an expired cursor says so)', /^Invalid parameters: .+$/),
             ...UNAUTHORIZED,
             ...HEADERS_TOO_LARGE,
             ...UNAVAILABLE,

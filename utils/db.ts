@@ -29,6 +29,15 @@ export interface FileDoc {
   _id: ObjectId;
   userId: ObjectId;
   name: string;
+  /**
+   * The name as listings sort and search it (lower case: people expect "apple, Banana"). Written
+   * with every name (utils/files/store.ts); documents from before it get it from the upkeep.
+   */
+  nameKey?: string;
+  /** When the name last changed: a listing sorted by name that began before it goes by `renames`. */
+  renamedAt?: Date;
+  /** The name keys a file had, each until when, for as long as a listing's cursor lives (utils/files/listing.ts). */
+  renames?: NameChange[];
   type: FileType;
   isPublic?: boolean;
   parentId: StoredParentId;
@@ -50,6 +59,11 @@ export interface FileDoc {
   trashedBy?: ObjectId;
   /** Only on a trash root. */
   trash?: TrashInfo;
+}
+
+export interface NameChange {
+  key: string;
+  until: Date;
 }
 
 export interface TrashInfo {
@@ -148,6 +162,25 @@ const CLIENT_OPTIONS = {
 } as const;
 
 /**
+ * The indexes that serve `GET /files` (utils/files/listQuery.ts; tests/integration/listing.test.ts
+ * checks every query it makes against them): the contract's listing, a folder's children in each
+ * order (the type an equality, or an `$in` of the three, which MongoDB merges in order), a whole
+ * tree from the root in each order, and the items renamed while a listing by name goes on.
+ */
+export const FILE_LISTING_INDEXES: readonly Readonly<Record<string, 1>>[] = [
+  { userId: 1, parentId: 1, _id: 1 },
+  { userId: 1, parentId: 1, type: 1, _id: 1 },
+  { userId: 1, parentId: 1, type: 1, nameKey: 1, _id: 1 },
+  { userId: 1, parentId: 1, type: 1, size: 1, _id: 1 },
+  { userId: 1, parentId: 1, type: 1, createdAt: 1, _id: 1 },
+  { userId: 1, type: 1, _id: 1 },
+  { userId: 1, type: 1, nameKey: 1, _id: 1 },
+  { userId: 1, type: 1, size: 1, _id: 1 },
+  { userId: 1, type: 1, createdAt: 1, _id: 1 },
+  { userId: 1, renamedAt: 1 },
+];
+
+/**
  * An unheld client (a script that only uses the seeds' methods) closes after this long
  * without a call, so the script can exit: the driver's sockets and timers cannot be unref'd.
  */
@@ -181,8 +214,8 @@ export class DBClient {
     if (this.client === undefined) await (this.opening ?? this.open(url, dbName));
     // The unique index is what makes two concurrent sign-ups with one email yield one account.
     await this.users.createIndex({ email: 1 }, { unique: true });
-    await this.files.createIndex({ userId: 1, parentId: 1, _id: 1 });
     await this.files.createIndex({ parentId: 1 });
+    for (const keys of FILE_LISTING_INDEXES) await this.files.createIndex(keys);
     // The trash: a user's, newest first; and what to purge.
     await this.files.createIndex({ userId: 1, 'trash.at': -1, _id: -1 });
     await this.files.createIndex({ 'trash.purgeAt': 1 }, { sparse: true });

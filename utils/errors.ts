@@ -82,6 +82,8 @@ export class HttpError extends Error {
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
 export const unauthorized = (headers: Readonly<Record<string, string>> = {}): HttpError => new HttpError(401, MESSAGES.unauthorized, headers);
 export const notFound = (): HttpError => new HttpError(404, MESSAGES.notFound);
+/** Query parameters a listing refuses, each named: `Invalid parameters: sort, limit`. */
+export const invalidParameters = (names: readonly string[]): HttpError => badRequest(`Invalid parameters: ${names.join(', ')}`);
 /** A path that exists, asked with a method it does not answer (RFC 9110 §15.5.6): Allow lists the ones it does. */
 export const methodNotAllowed = (allowed: readonly string[]): HttpError => new HttpError(405, MESSAGES.methodNotAllowed, { Allow: allowed.join(', ') });
 export const payloadTooLarge = (): HttpError => new HttpError(413, MESSAGES.payloadTooLarge);

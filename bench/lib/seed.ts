@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createFolder, deleteFile } from './api';
 import type { BenchContext } from './context';
 import { dbClient, type FileDoc } from '../../utils/db';
+import { nameKeyOf } from '../../utils/files/store';
 
 const BATCH = 1000;
 
@@ -23,10 +24,12 @@ export async function seedBigFolder(context: BenchContext, count: number): Promi
   for (let first = 0; first < count; first += BATCH) {
     const batch: FileDoc[] = [];
     for (let index = first; index < Math.min(first + BATCH, count); index += 1) {
+      const name = `file-${String(index).padStart(5, '0')}.txt`;
       batch.push({
         _id: new ObjectId(),
         userId: context.userId,
-        name: `file-${String(index).padStart(5, '0')}.txt`,
+        name,
+        nameKey: nameKeyOf(name),
         type: 'file',
         isPublic: false,
         parentId,

@@ -1,10 +1,12 @@
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { FILE_TYPES, type FileType } from '../db';
-import { badRequest, type HttpError, invalidSignature, MESSAGES } from '../errors';
+import { badRequest, type HttpError, invalidParameters, invalidSignature, MESSAGES } from '../errors';
 import { SIGNATURE_PATTERN } from '../auth/signing';
 import { fieldsOf, validate } from '../validate';
 import { THUMBNAIL_WIDTHS, type ThumbnailWidth } from '../storage/byteStore';
+import type { ListRequest } from './listing';
+import { decodeCursor, LIST_SORTS, type ListQuery } from './listQuery';
 import { type Disposition, DISPOSITIONS, SIGNED_URL_DEFAULT_SECONDS, SIGNED_URL_MAX_SECONDS, type SignedOptions } from './signedUrls';
 
 /**
@@ -57,12 +59,40 @@ export const UploadMultipart = UploadQuery.extend({
 
 /**
  * `GET /files`: the folder and the page, as a query carries them. Read leniently, as the original
- * API is (parseListFilesQuery): a value no client could mean falls back as described, never a 400.
+ * API is (parseListRequest): a value no client could mean falls back as described, never a 400.
  */
-export const ListFilesQuery = z.object({
+const ContractListQuery = z.object({
   parentId: z.string().optional().meta({ description: 'A folder id, or 0 for the root (the default); anything else lists nothing' }),
-  page: z.string().optional().meta({ description: 'From 0 (the default); anything that is not an integer ≥ 0 is page 0' }),
+  page: z.string().optional().meta({ description: `From 0 (the default), \`limit\` items a page; anything that is not an integer ≥ 0 is page 0` }),
 });
+
+export const MAX_LIST_LIMIT = 1000;
+
+/** The listing's newer parameters: unlike the contract's, a bad value is a 400 that names it. */
+export const ListOptionsQuery = z.object({
+  sort: z.enum(LIST_SORTS).optional().meta({ description: 'The order (name case-insensitive; a minus for descending; ties by id); absent: by id' }),
+  type: z.enum(FILE_TYPES).optional().meta({ description: 'Only items of this type' }),
+  q: z
+    .string()
+    .refine((q) => Buffer.byteLength(q, 'utf8') <= MAX_NAME_BYTES)
+    .optional()
+    .meta({ description: 'Only items whose name holds this text, in any case; empty: no filter' }),
+  recursive: z.enum(['true', 'false']).optional().meta({ description: 'true: everything under the folder, not only its children' }),
+  limit: z
+    .string()
+    .regex(/^[1-9]\d{0,3}$/)
+    .refine((limit) => Number(limit) <= MAX_LIST_LIMIT)
+    .optional()
+    .meta({ description: `Items a page, 1 to ${MAX_LIST_LIMIT}; ${PAGE_SIZE} when absent` }),
+  fields: z.enum(['all']).optional().meta({ description: 'all: also size, sha256 and createdAt' }),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,2048}$/)
+    .optional()
+    .meta({ description: 'The next page: from the Link header of the page before, which gives the other parameters too; not with page' }),
+});
+
+export const ListFilesQuery = ContractListQuery.extend(ListOptionsQuery.shape);
 
 /** `GET /files/:id`: any other value of `fields` is ignored. */
 export const ShowFileQuery = z.object({
@@ -172,8 +202,51 @@ export function parsePage(value: unknown): number {
   return Number.isSafeInteger(page * PAGE_SIZE) ? page : 0;
 }
 
-export function parseListFilesQuery(query: Record<string, unknown>): { parent: ParentRef; page: number } {
-  return { parent: parseParentRef(query.parentId), page: parsePage(query.page) };
+export interface ListFilesRequest extends ListRequest {
+  allFields: boolean;
+}
+
+/** What both a cursor and the request say must agree; the request may leave out any of it. */
+function disagreeing(given: ListQuery, explicit: ReadonlySet<string>, cursor: ListQuery): boolean {
+  const sameParent =
+    given.parent.kind === cursor.parent.kind && (given.parent.kind !== 'folder' || cursor.parent.kind !== 'folder' || given.parent.id.equals(cursor.parent.id));
+  const checks: [string, boolean][] = [
+    ['parentId', sameParent],
+    ['sort', given.sort === cursor.sort],
+    ['type', given.type === cursor.type],
+    ['q', given.q === cursor.q],
+    ['recursive', given.recursive === cursor.recursive],
+  ];
+  return checks.some(([name, same]) => explicit.has(name) && !same);
+}
+
+/** `GET /files`: the contract's parameters as it reads them, the newer ones checked, every bad one named. */
+export function parseListRequest(query: Record<string, unknown>): ListFilesRequest {
+  const shape: Record<string, z.ZodType> = ListOptionsQuery.shape;
+  const newer = Object.keys(shape).filter((name) => query[name] !== undefined);
+  // Each on its own: a bad one leaves the others read, so every bad one is named.
+  const bad = new Set(newer.filter((name) => shape[name]?.safeParse(query[name]).success !== true));
+  const options = ListOptionsQuery.parse(Object.fromEntries(newer.filter((name) => !bad.has(name)).map((name) => [name, query[name]])));
+  const page = parsePage(query.page);
+  const given: ListQuery = {
+    parent: parseParentRef(query.parentId),
+    sort: options.sort,
+    type: options.type,
+    q: options.q === undefined || options.q === '' ? undefined : options.q.toLowerCase(),
+    recursive: options.recursive === 'true',
+  };
+  let request: ListRequest = { query: given, contract: newer.length === 0, limit: Number(options.limit ?? PAGE_SIZE), skip: 0 };
+  if (options.cursor !== undefined) {
+    const decoded = decodeCursor(options.cursor);
+    const explicit = new Set(['parentId', ...newer].filter((name) => query[name] !== undefined && query[name] !== ''));
+    if (decoded === null || disagreeing(given, explicit, decoded.query)) bad.add('cursor');
+    else request = { ...request, query: decoded.query, after: decoded.position };
+    if (query.page !== undefined) bad.add('page');
+  }
+  if (bad.size > 0) throw invalidParameters([...bad]);
+  // A page past any listing's end stays past it, whatever the limit.
+  const skip = Math.min(page * request.limit, Number.MAX_SAFE_INTEGER);
+  return { ...request, skip, allFields: options.fields === 'all' };
 }
 
 export function wantsAllFields(query: Record<string, unknown>): boolean {

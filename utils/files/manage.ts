@@ -5,6 +5,7 @@ import { badRequest, MESSAGES, notFound } from '../errors';
 import { deleteLinksOfFiles } from '../links/store';
 import { blobOf, removeBlob } from '../storage/stores';
 import type { FileChanges, ParentRef } from './input';
+import { renameChanges } from './listing';
 import { recordUsage } from '../users/quota';
 import { deleteFiles, findOwnedFile, ROOT, updateFile, type FileUpdate, type TreeEntry } from './store';
 import { isWithin, markSubtreeForDeletion, resolveParent } from './tree';
@@ -36,9 +37,8 @@ async function moveTarget(owner: ObjectId, file: FileDoc, parent: ParentRef): Pr
   return parentId;
 }
 
-function changesOf(changes: FileChanges): FileUpdate {
-  const update: FileUpdate = {};
-  if (changes.name !== undefined) update.name = changes.name;
+function changesOf(file: FileDoc, changes: FileChanges): FileUpdate {
+  const update: FileUpdate = changes.name === undefined ? {} : renameChanges(file, changes.name);
   if (changes.isPublic !== undefined) update.isPublic = changes.isPublic;
   return update;
 }
@@ -53,7 +53,7 @@ export async function changeFile(owner: ObjectId, id: ObjectId | null, changes: 
   const { parent } = changes;
   return withTreeLock(owner, async (lock) => {
     const file = await getOwnedFile(owner, id);
-    const update = parent === undefined ? changesOf(changes) : { ...changesOf(changes), parentId: await moveTarget(owner, file, parent) };
+    const update = parent === undefined ? changesOf(file, changes) : { ...changesOf(file, changes), parentId: await moveTarget(owner, file, parent) };
     return applyChanges(file, update, lock);
   });
 }

@@ -1,4 +1,4 @@
-import { MongoServerError, ObjectId, type FindCursor, type Filter } from 'mongodb';
+import { MongoServerError, ObjectId, type FindCursor, type Filter, type Sort } from 'mongodb';
 import { parseObjectId } from './input';
 import { dbClient, DUPLICATE_KEY, type BlobLocation, type FileDoc, type StoredParentId, type TrashInfo } from '../db';
 
@@ -82,23 +82,57 @@ export async function findChildren(owner: ObjectId, folders: readonly ObjectId[]
     .toArray();
 }
 
+/** What listings sort and search a name by (see FileDoc.nameKey). */
+export function nameKeyOf(name: string): string {
+  return name.toLowerCase();
+}
+
 /** With an `_id`, inserting it again (a retry after a crash) is not an error. */
 export async function insertFile(file: Omit<FileDoc, '_id'> & { _id?: ObjectId }): Promise<FileDoc> {
+  const document = { ...file, nameKey: nameKeyOf(file.name) };
   try {
-    const { insertedId } = await dbClient.files.insertOne(file as FileDoc);
-    return { ...file, _id: insertedId };
+    const { insertedId } = await dbClient.files.insertOne(document as FileDoc);
+    return { ...document, _id: insertedId };
   } catch (error) {
     if (file._id === undefined || !(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
-    return { ...file, _id: file._id };
+    return { ...document, _id: file._id };
   }
 }
 
-export type FileUpdate = Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId'>>;
+export type FileUpdate = Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId' | 'renamedAt' | 'renames'>>;
 
-/** Applies `changes` by `_id` (owners never change); false when the file is gone. */
+/** Applies `changes` by `_id` (owners never change), a name with its key; false when the file is gone. */
 export async function updateFile(id: ObjectId, changes: FileUpdate): Promise<boolean> {
-  const { matchedCount } = await dbClient.files.updateOne({ _id: id }, { $set: changes });
+  const update = changes.name === undefined ? changes : { ...changes, nameKey: nameKeyOf(changes.name) };
+  const { matchedCount } = await dbClient.files.updateOne({ _id: id }, { $set: update });
   return matchedCount > 0;
+}
+
+/** One page of what `filter` matches, in `sort` order (utils/files/listQuery.ts makes both). */
+export async function findListed(filter: Filter<FileDoc>, sort: Sort, skip: number, limit: number): Promise<FileDoc[]> {
+  return dbClient.files.find(filter).sort(sort).skip(skip).limit(limit).toArray();
+}
+
+export type FolderEntry = Pick<FileDoc, '_id' | 'parentId' | 'trashedBy'>;
+
+/** Every folder of `owner`'s, in the trash or not: the tree a recursive listing searches. */
+export async function findFolders(owner: ObjectId): Promise<FolderEntry[]> {
+  return dbClient.files
+    .find<FolderEntry>({ userId: owner, type: 'folder' }, { projection: { _id: 1, parentId: 1, trashedBy: 1 }, batchSize: BATCH })
+    .toArray();
+}
+
+/** Documents written before names had keys (FileDoc.nameKey), `limit` at a time. */
+export async function findWithoutNameKey(limit: number): Promise<Pick<FileDoc, '_id' | 'name'>[]> {
+  return dbClient.files
+    .find<Pick<FileDoc, '_id' | 'name'>>({ nameKey: { $exists: false }, name: { $type: 'string' } }, { projection: { _id: 1, name: 1 } })
+    .limit(limit)
+    .toArray();
+}
+
+/** Gives a document its name's key, unless it was renamed meanwhile (the rename wrote the key). */
+export async function setNameKey(id: ObjectId, name: string): Promise<void> {
+  await dbClient.files.updateOne({ _id: id, name, nameKey: { $exists: false } }, { $set: { nameKey: nameKeyOf(name) } });
 }
 
 /** Marks folders whose delete has begun, or (`false`) gives them back. */

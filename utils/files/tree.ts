@@ -1,9 +1,8 @@
 import { ObjectId } from 'mongodb';
-import type { FileDoc } from '../db';
 import { badRequest, type HttpError, MESSAGES } from '../errors';
-import { PAGE_SIZE, type ParentRef } from './input';
+import type { ParentRef } from './input';
 import { type Count, withUsageLock } from '../users/quota';
-import { chunks, findChildren, findOwnedFile, listChildren, parentObjectId, ROOT, setDeleting, type TreeEntry } from './store';
+import { chunks, findChildren, findOwnedFile, parentObjectId, ROOT, setDeleting, type TreeEntry } from './store';
 
 export const parentNotFound = (): HttpError => badRequest(MESSAGES.parentNotFound);
 
@@ -88,13 +87,4 @@ export async function isWithin(owner: ObjectId, candidate: ObjectId, folder: Obj
     current = doc === null ? null : parentObjectId(doc.parentId);
   }
   return false;
-}
-
-/** One page of a folder's children; a parent that names no live folder of `owner`'s has none. */
-export async function listFolder(owner: ObjectId, parent: ParentRef, page: number): Promise<FileDoc[]> {
-  if (parent.kind === 'none') return [];
-  if (parent.kind === 'root') return listChildren(owner, ROOT, page * PAGE_SIZE, PAGE_SIZE);
-  // Looked up, not taken on trust: the files of a folder in the trash are in it, unmarked.
-  const folder = await findOwnedFile(owner, parent.id);
-  return folder?.type === 'folder' ? listChildren(owner, folder._id, page * PAGE_SIZE, PAGE_SIZE) : [];
 }

@@ -156,7 +156,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One page (20) of a folder’s children, by id */
+        /**
+         * One page of a folder’s children (or of everything under it), sorted, filtered, searched
+         * @description With parentId and page alone, the contract’s listing: 20 children a page, by id. Every other parameter is checked, and a bad one is named in the 400. While more items remain, the Link header names the next page (rel="next"), with an opaque `cursor`: following cursors gives every item that stays in the listing exactly once, whatever is added, renamed or deleted meanwhile. A listing by name goes by the names as they were when its first page was read; its cursors work for 24 hours.
+         */
         get: operations["listFiles"];
         put?: never;
         /**
@@ -1013,8 +1016,22 @@ export interface operations {
             query?: {
                 /** @description A folder id, or 0 for the root (the default); anything else lists nothing */
                 parentId?: string;
-                /** @description From 0 (the default); anything that is not an integer ≥ 0 is page 0 */
+                /** @description From 0 (the default), `limit` items a page; anything that is not an integer ≥ 0 is page 0 */
                 page?: string;
+                /** @description The order (name case-insensitive; a minus for descending; ties by id); absent: by id */
+                sort?: "name" | "-name" | "size" | "-size" | "createdAt" | "-createdAt";
+                /** @description Only items of this type */
+                type?: "folder" | "file" | "image";
+                /** @description Only items whose name holds this text, in any case; empty: no filter */
+                q?: string;
+                /** @description true: everything under the folder, not only its children */
+                recursive?: "true" | "false";
+                /** @description Items a page, 1 to 1000; 20 when absent */
+                limit?: string;
+                /** @description all: also size, sha256 and createdAt */
+                fields?: "all";
+                /** @description The next page: from the Link header of the page before, which gives the other parameters too; not with page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1022,13 +1039,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Up to 20 files */
+            /** @description Up to `limit` files (20 by default) */
             200: {
+                headers: {
+                    /** @description `<…/files?…&cursor=…>; rel="next"` while more remain */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": (components["schemas"]["File"] | components["schemas"]["DetailedFile"])[];
+                };
+            };
+            /** @description A newer parameter’s bad value, each named (an expired cursor says so) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["File"][];
+                    "application/json": {
+                        error: string;
+                    };
                 };
             };
             /** @description No valid X-Token */

@@ -1,0 +1,16 @@
+import { BATCH, findWithoutNameKey, setNameKey } from '../store';
+
+/**
+ * Gives documents written before names had keys (FileDoc.nameKey) theirs, so listings sort and
+ * search them with the rest; the worker's upkeep runs it, and it returns how many it gave.
+ * A document renamed meanwhile already has its key and is left alone.
+ */
+export async function fillNameKeys(): Promise<number> {
+  let filled = 0;
+  for (;;) {
+    const batch = await findWithoutNameKey(BATCH);
+    for (const { _id: id, name } of batch) await setNameKey(id, name);
+    filled += batch.length;
+    if (batch.length < BATCH) return filled;
+  }
+}
