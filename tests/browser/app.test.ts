@@ -11,11 +11,10 @@ import { expect } from 'chai';
 import express from 'express';
 import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes';
 import { waitUntil } from '../../scripts/lib/wait';
 import { createWebRouter, NOT_BUILT_MESSAGE, WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, uniqueEmail, upload } from '../support';
-import { downloaded, expectGone, expectVisible, files, item, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, openBrowser, waitForText, watchForProblems } from './kit';
+import { actOn, downloaded, expectGone, expectVisible, files, item, pagePerTest, screenshot, selectionBar, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText } from './kit';
 
 const TOKEN_KEY = 'filesManager.token';
 
@@ -109,32 +108,15 @@ async function pickFiles(page: Page, files: string[] | { name: string; mimeType:
 
 describe('browser app', function () {
   this.timeout(240_000);
-  let worker: AppProcess | undefined;
-  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+  const tab = pagePerTest({ worker: true, acceptDownloads: true });
   let page: Page;
-  let problems: string[];
 
   before(async function () {
-    worker = await startWorkerProcess({ env: harness().env });
-    browser = await openBrowser({ acceptDownloads: true });
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness().baseUrl });
+    await tab.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness().baseUrl });
   });
 
-  after(async function () {
-    await browser?.close();
-    await worker?.kill();
-  });
-
-  beforeEach(async function () {
-    if (browser === undefined) throw new Error('no browser');
-    page = await browser.context.newPage();
-    problems = [];
-    watchForProblems(page, problems);
-  });
-
-  afterEach(async function () {
-    await page.close();
-    expect(problems, 'script errors or CSP violations in the page').to.deep.equal([]);
+  beforeEach(function () {
+    page = tab.page;
   });
 
   it('takes a user from sign-up to logout: folders, uploads, thumbnails, previews, downloads, sharing, rename, move, delete', async function () {
@@ -148,12 +130,10 @@ describe('browser app', function () {
     await expectVisible(page.getByLabel('Email'));
     await screenshot(page, '01-login');
 
-    // Sign up, then log in.
+    // Sign up, which logs in at once.
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-    await waitForText(page.locator('#auth-status'), 'Account created');
-    await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await expectVisible(page.getByRole('button', { name: 'Log out', exact: true }));
     await expectVisible(page.getByRole('banner').getByText(email));
     const token = await storedToken(page);
@@ -197,7 +177,8 @@ describe('browser app', function () {
     const photoId = await idOf(page, 'photo.png');
     expectSignedUrl(await thumbnail.getAttribute('src'), photoId, token as string, { size: '250', disposition: null });
     await waitUntil('the thumbnail to decode', async () => (await naturalWidth(thumbnail)) === 250, UI_TIMEOUT_MS);
-    await page.getByRole('button', { name: 'Clear finished', exact: true }).click();
+    // Every upload done, the panel has closed by itself.
+    await page.getByRole('region', { name: 'Uploads', exact: true }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
     await screenshot(page, '03-folder-with-thumbnail');
 
     // Image preview in the page.
@@ -222,37 +203,37 @@ describe('browser app', function () {
     await expectGone(textPreview);
 
     // Download: the very bytes that were uploaded.
-    const image = await downloaded(page, () => item(page, 'photo.png').getByRole('button', { name: 'Download', exact: true }).click());
+    const image = await downloaded(page, () => actOn(page, 'photo.png', 'Download'));
     expect(image.download.suggestedFilename()).to.equal('photo.png');
     expectSignedUrl(image.download.url(), photoId, token as string, { size: null, disposition: 'attachment' });
     expect(image.bytes.equals(photo)).to.equal(true);
-    const other = await downloaded(page, () => item(page, 'data.bin').getByRole('button', { name: 'Download', exact: true }).click());
+    const other = await downloaded(page, () => actOn(page, 'data.bin', 'Download'));
     expect(other.bytes.equals(binary)).to.equal(true);
 
     // Publish: the link works for anyone, without a token.
-    await item(page, 'photo.png').getByRole('button', { name: 'Publish', exact: true }).click();
-    await expectVisible(item(page, 'photo.png').getByRole('button', { name: 'Unpublish', exact: true }));
-    const linkField = item(page, 'photo.png').getByRole('textbox', { name: 'Public link', exact: true });
+    await actOn(page, 'photo.png', 'Publish');
+    await expectVisible(selectionBar(page).getByRole('button', { name: 'Unpublish', exact: true }));
+    const linkField = selectionBar(page).getByRole('textbox', { name: 'Public link', exact: true });
     const link = await linkField.inputValue();
     expect(await linkField.getAttribute('readonly')).to.not.equal(null);
     expect(link.startsWith(`${harness().baseUrl}/files/`)).to.equal(true);
     const anonymous = await fetch(link);
     expect(anonymous.status).to.equal(200);
     expect(Buffer.from(await anonymous.arrayBuffer()).equals(photo)).to.equal(true);
-    await item(page, 'photo.png').getByRole('button', { name: 'Copy link', exact: true }).click();
+    await selectionBar(page).getByRole('button', { name: 'Copy link', exact: true }).click();
     await waitForText(page.getByRole('status').filter({ hasText: 'copied' }), 'copied');
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).to.equal(link);
     await screenshot(page, '06-public-link');
 
     // Rename.
-    await item(page, 'notes.txt').getByRole('button', { name: 'Rename', exact: true }).click();
+    await actOn(page, 'notes.txt', 'Rename');
     await dialog(page).getByLabel('New name').fill('journal.txt');
     await dialog(page).getByRole('button', { name: 'Rename', exact: true }).click();
     await expectVisible(item(page, 'journal.txt'));
     await expectGone(item(page, 'notes.txt'));
 
     // Move to the root through the move dialog, browsing into a folder and back on the way.
-    await item(page, 'data.bin').getByRole('button', { name: 'Move', exact: true }).click();
+    await actOn(page, 'data.bin', 'Move');
     const move = page.getByRole('dialog', { name: 'Move data.bin' });
     await move.getByRole('listitem').getByRole('button', { name: 'Holidays', exact: true }).click();
     await expectVisible(move.getByRole('navigation', { name: 'Destination folder' }).getByRole('button', { name: 'My files', exact: true }));
@@ -269,7 +250,7 @@ describe('browser app', function () {
     // Delete, after confirming.
     await item(page, 'Holidays').getByRole('button', { name: 'Holidays', exact: true }).click();
     await expectVisible(item(page, 'journal.txt'));
-    await item(page, 'journal.txt').getByRole('button', { name: 'Delete', exact: true }).click();
+    await actOn(page, 'journal.txt', 'Delete');
     const confirm = page.getByRole('dialog', { name: 'Delete journal.txt?' });
     await expectVisible(confirm);
     await screenshot(page, '08-delete-confirmation');
@@ -325,7 +306,7 @@ describe('browser app', function () {
     expect(signings).to.equal(signedBefore);
 
     // The download goes through the browser's download manager, from an attachment URL.
-    const saved = await downloaded(page, () => item(page, 'sunset.png').getByRole('button', { name: 'Download', exact: true }).click());
+    const saved = await downloaded(page, () => actOn(page, 'sunset.png', 'Download'));
     expectSignedUrl(saved.download.url(), image.id, user.token, { size: null, disposition: 'attachment' });
     expect(saved.download.suggestedFilename()).to.equal('sunset.png');
     expect(saved.bytes.equals(photo)).to.equal(true);
@@ -333,8 +314,7 @@ describe('browser app', function () {
   });
 
   it('never runs an uploaded HTML page: opening or downloading it only downloads', async function () {
-    if (browser === undefined) throw new Error('no browser');
-    const { context } = browser;
+    const { context } = tab;
     const user = await createUser();
     const html = Buffer.from(
       "<!doctype html><title>pwned</title><script>parent.postMessage('pwned','*');document.title='pwned';window.top.__pwned=1</script>",
@@ -363,7 +343,7 @@ describe('browser app', function () {
     const opened = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'evil.html', exact: true }).click());
     expect(opened.bytes.equals(html)).to.equal(true);
     expectSignedUrl(opened.download.url(), id, user.token, { disposition: 'attachment' });
-    const saved = await downloaded(page, () => item(page, 'evil.html').getByRole('button', { name: 'Download', exact: true }).click());
+    const saved = await downloaded(page, () => actOn(page, 'evil.html', 'Download'));
     expect(saved.bytes.equals(html)).to.equal(true);
     expectSignedUrl(saved.download.url(), id, user.token, { disposition: 'attachment' });
     // Even opened in a tab, the URL only ever downloads.
@@ -392,7 +372,7 @@ describe('browser app', function () {
     await dialog(page).getByLabel('Folder name').fill('Temporary');
     await dialog(page).getByRole('button', { name: 'Create', exact: true }).click();
     await expectVisible(item(page, 'Temporary'));
-    await item(page, 'Temporary').getByRole('button', { name: 'Rename', exact: true }).click();
+    await actOn(page, 'Temporary', 'Rename');
     await dialog(page).getByLabel('New name').fill('');
     await dialog(page).getByRole('button', { name: 'Rename', exact: true }).click();
     await waitForText(dialog(page).getByRole('alert'), 'Missing name');
@@ -443,7 +423,7 @@ describe('browser app', function () {
     expect(await storedToken(page)).to.equal(null);
   });
 
-  it('pages through a folder 20 items at a time and uploads what is dropped on it', async function () {
+  it('lists a folder 20 items at a time, Load more bringing the next ones, and uploads what is dropped on it', async function () {
     const user = await createUser();
     for (let index = 1; index <= 21; index += 1) {
       const created = await api('POST', '/files', { token: user.token, json: { name: `folder-${String(index).padStart(2, '0')}`, type: 'folder' } });
@@ -451,16 +431,15 @@ describe('browser app', function () {
     }
     await page.goto('/');
     await logIn(page, user.email, user.password);
-    const pages = page.getByRole('navigation', { name: 'Pages' });
+    const more = page.getByRole('button', { name: 'Load more', exact: true });
     await expectVisible(item(page, 'folder-20'));
-    expect(await files(page).getByRole('listitem').count()).to.equal(20);
-    expect(await pages.getByRole('button', { name: 'Previous', exact: true }).isDisabled()).to.equal(true);
+    expect(await files(page).getByRole('row').count()).to.equal(20);
+    expect(await item(page, 'folder-21').count()).to.equal(0);
 
-    await pages.getByRole('button', { name: 'Next', exact: true }).click();
+    await more.click();
     await expectVisible(item(page, 'folder-21'));
-    await expectGone(item(page, 'folder-01'));
-    expect(await pages.getByRole('button', { name: 'Next', exact: true }).isDisabled()).to.equal(true);
-    expect(await pages.getByText('Page 2').count()).to.equal(1);
+    expect(await files(page).getByRole('row').count()).to.equal(21);
+    await more.waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
 
     // A file dropped from the desktop, as the browser delivers it: a drop event carrying a DataTransfer.
     const dataTransfer = await page.evaluateHandle(`(() => {
@@ -475,14 +454,13 @@ describe('browser app', function () {
     await expectVisible(item(page, 'dropped.txt'));
     const listed = await api('GET', '/files?parentId=0&page=1', { token: user.token });
     expect((listed.body as { name: string }[]).map((file) => file.name)).to.deep.equal(['folder-21', 'dropped.txt']);
-
-    await pages.getByRole('button', { name: 'Previous', exact: true }).click();
-    await expectVisible(item(page, 'folder-01'));
-    expect(await files(page).getByRole('listitem').count()).to.equal(20);
+    // Listed again in place: all of it still shown, the new file among it.
+    expect(await files(page).getByRole('row').count()).to.equal(22);
+    await expectVisible(item(page, 'folder-21'));
+    expect(await more.isVisible()).to.equal(false);
   });
   it('resumes an upload after a reload when the same file is picked again, and deletes a cancelled one on the server', async function () {
-    if (browser === undefined) throw new Error('no browser');
-    const { context } = browser;
+    const { context } = tab;
     const user = await createUser();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'files-manager-resume-'));
     // Slow enough to reload mid-upload, fast enough to keep the test to a few seconds.
@@ -539,7 +517,7 @@ describe('browser app', function () {
       expect(requestsAfter[1]).to.include({ method: 'PATCH', url: uploadUrl, offset: String(resumedAt) });
 
       await expectVisible(item(page, 'big.bin'));
-      const saved = await downloaded(page, () => item(page, 'big.bin').getByRole('button', { name: 'Download', exact: true }).click());
+      const saved = await downloaded(page, () => actOn(page, 'big.bin', 'Download'));
       expect(saved.bytes.equals(big)).to.equal(true);
       // A finished upload is forgotten: the same file picked again would be a new copy.
       expect(await page.evaluate<string>('JSON.stringify(Object.entries(localStorage))')).to.not.include(uploadUrl);

@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'chai';
 import { chromium, type BrowserContext, type Download, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
+import { startWorkerProcess, type AppProcess } from '../../scripts/lib/processes';
 import { waitUntil } from '../../scripts/lib/wait';
 import { harness, type TestUser } from '../support';
 
@@ -54,12 +56,37 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.resolve(dir, `${name}.png`), animations: 'disabled' });
 }
 
+/** The listing named `Files`: the app's grid (in either view), or the list of a shared folder's page. */
 export function files(page: Page): Locator {
-  return page.getByRole('list', { name: 'Files', exact: true });
+  return page.getByRole('grid', { name: 'Files', exact: true }).or(page.getByRole('list', { name: 'Files', exact: true }));
 }
 
+/** The item `name` of the listing: a row of the app's grid, an item of a shared folder's list. */
 export function item(page: Page, name: string): Locator {
-  return files(page).getByRole('listitem', { name, exact: true });
+  const listing = files(page);
+  return listing.getByRole('row', { name, exact: true }).or(listing.getByRole('listitem', { name, exact: true }));
+}
+
+/** The app's toolbar that acts on the selected items. */
+export function selectionBar(page: Page): Locator {
+  return page.getByRole('group', { name: 'Selection', exact: true });
+}
+
+/**
+ * Clicks the item `name` where a click selects it (with `modifiers`, adds to or extends the
+ * selection): on its right edge, beside the name, which opens it.
+ */
+export async function select(page: Page, name: string, modifiers: ('Shift' | 'ControlOrMeta')[] = []): Promise<void> {
+  const row = item(page, name);
+  const box = await row.boundingBox();
+  if (box === null) throw new Error(`${name} is not shown`);
+  await row.click({ position: { x: box.width - 6, y: box.height / 2 }, modifiers });
+}
+
+/** Selects `name` alone and clicks `action` (Download, Rename, Move, Share, Publish, Unpublish, Delete) in the toolbar. */
+export async function actOn(page: Page, name: string, action: string): Promise<void> {
+  await select(page, name);
+  await selectionBar(page).getByRole('button', { name: action, exact: true }).click();
 }
 
 /** The list of the trash view, named `Trash`. */
@@ -122,4 +149,52 @@ export async function openBrowser(options: { acceptDownloads?: boolean } = {}): 
     removeProfile();
     throw error;
   }
+}
+
+export interface BrowserTab {
+  /** This test's page. */
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /** Counts another page's script errors and CSP violations with this test's. */
+  watch(page: Page, who: string): void;
+}
+
+/**
+ * Chromium for the enclosing `describe` (and the worker, when thumbnails matter), a new page for
+ * each test, and after each test a check that its pages logged no script error or CSP violation.
+ */
+export function pagePerTest(options: { acceptDownloads?: boolean; worker?: boolean } = {}): BrowserTab {
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+  let worker: AppProcess | undefined;
+  let page: Page | undefined;
+  let problems: string[] = [];
+  before(async function () {
+    if (options.worker === true) worker = await startWorkerProcess({ env: harness().env });
+    browser = await openBrowser(options.acceptDownloads === true ? { acceptDownloads: true } : {});
+  });
+  after(async function () {
+    await browser?.close();
+    await worker?.kill();
+  });
+  beforeEach(async function () {
+    if (browser === undefined) throw new Error('no browser');
+    page = await browser.context.newPage();
+    problems = [];
+    watchForProblems(page, problems);
+  });
+  afterEach(async function () {
+    await page?.close();
+    expect(problems, 'script errors or CSP violations in the page').to.deep.equal([]);
+  });
+  return {
+    get page(): Page {
+      if (page === undefined) throw new Error('no page outside a test');
+      return page;
+    },
+    get context(): BrowserContext {
+      if (browser === undefined) throw new Error('no browser');
+      return browser.context;
+    },
+    watch: (other, who) => watchForProblems(other, problems, who),
+  };
 }

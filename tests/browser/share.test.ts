@@ -12,7 +12,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/chromium';
 import { waitUntil } from '../../scripts/lib/wait';
 import { WEB_CSP } from '../../routes/web';
 import { api, base64, createUser, harness, makeImage, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
-import { downloaded, expectGone, expectVisible, files, item, logIn, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText, watchForProblems } from './kit';
+import { actOn, downloaded, expectGone, expectVisible, files, item, logIn, screenshot, THUMBNAIL_TIMEOUT_MS, UI_TIMEOUT_MS, waitForText, watchForProblems } from './kit';
 
 
 function heading(page: Page, name: string): Locator {
@@ -26,7 +26,7 @@ function shareDialog(page: Page, name: string): Locator {
 
 /** Opens the share dialog of `name` in the listing shown. */
 async function openShare(page: Page, name: string): Promise<Locator> {
-  await item(page, name).getByRole('button', { name: 'Share', exact: true }).click();
+  await actOn(page, name, 'Share');
   const dialog = shareDialog(page, name);
   await expectVisible(dialog);
   await expectGone(dialog.getByText('Loading links…'));

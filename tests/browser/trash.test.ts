@@ -12,10 +12,13 @@ import type { Locator, Page } from 'playwright-core';
 import { waitUntil } from '../../scripts/lib/wait';
 import { setUserQuota } from '../../utils/users/quota';
 import { api, base64, createUser, upload, type LinkBody, type PublicFileBody, type TestUser } from '../support';
-import { expectGone, expectVisible, item, logIn, screenshot, trash, trashItem, UI_TIMEOUT_MS, openBrowser, usageText, views, waitForText, watchForProblems } from './kit';
+import { actOn, expectGone, expectVisible, item, logIn, pagePerTest, screenshot, trash, trashItem, UI_TIMEOUT_MS, usageText, views, waitForText } from './kit';
 
 const KIB = 1024;
-const QUOTA_MESSAGE = 'Not enough space: this upload would go over your quota. Empty the trash or delete files to make room.';
+/** What a refused upload says with 10 KiB of a 100 KiB quota taken: what is free, and how to make room. */
+const QUOTA_MESSAGE = 'Not enough space: only 90.0 KiB of your 100.0 KiB quota is free. Delete files, then empty the trash, to make room.';
+const QUOTA_MESSAGE_WITH_TRASH =
+  'Not enough space: only 90.0 KiB of your 100.0 KiB quota is free. Empty the trash (it holds 10.0 KiB), or delete files and then empty the trash, to make room.';
 
 interface TrashedBody {
   id: string;
@@ -67,28 +70,11 @@ async function focused(page: Page): Promise<string> {
 
 describe('trash and usage in the browser', function () {
   this.timeout(240_000);
-  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+  const tab = pagePerTest();
   let page: Page;
-  let problems: string[];
 
-  before(async function () {
-    browser = await openBrowser();
-  });
-
-  after(async function () {
-    await browser?.close();
-  });
-
-  beforeEach(async function () {
-    if (browser === undefined) throw new Error('no browser');
-    page = await browser.context.newPage();
-    problems = [];
-    watchForProblems(page, problems);
-  });
-
-  afterEach(async function () {
-    await page.close();
-    expect(problems, 'script errors or CSP violations in the page').to.deep.equal([]);
+  beforeEach(function () {
+    page = tab.page;
   });
 
   it('moves a deleted folder to the trash with its file, shows its days left, and restores it where it was', async function () {
@@ -103,7 +89,7 @@ describe('trash and usage in the browser', function () {
     expect(await filesTab.getAttribute('aria-current')).to.equal('page');
 
     // Delete says where the folder goes.
-    await item(page, 'Trip').getByRole('button', { name: 'Delete', exact: true }).click();
+    await actOn(page, 'Trip', 'Delete');
     const confirm = dialogNamed(page, 'Delete Trip?');
     await waitForText(confirm, 'will be moved to the trash');
     await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
@@ -142,7 +128,7 @@ describe('trash and usage in the browser', function () {
     await expectVisible(item(page, 'notes.txt'));
 
     // A file deleted inside a folder goes back into that folder, which the confirmation names.
-    await item(page, 'notes.txt').getByRole('button', { name: 'Delete', exact: true }).click();
+    await actOn(page, 'notes.txt', 'Delete');
     await dialogNamed(page, 'Delete notes.txt?').getByRole('button', { name: 'Delete', exact: true }).click();
     await expectGone(item(page, 'notes.txt'));
     await trashTab.click();
@@ -222,7 +208,7 @@ describe('trash and usage in the browser', function () {
     expect(await meter.evaluate((element) => (element as unknown as { value: number }).value)).to.equal(10 * KIB);
 
     // One that does not: refused at once, never retried, with the quota message in its row and in the alert.
-    await page.getByRole('button', { name: 'Clear finished', exact: true }).click();
+    await page.getByRole('region', { name: 'Uploads', exact: true }).waitFor({ state: 'hidden', timeout: UI_TIMEOUT_MS });
     const before = uploadRequests.length;
     await pickFiles(page, [{ name: 'big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(200 * KIB) }]);
     const alert = page.getByRole('alert');
@@ -238,13 +224,13 @@ describe('trash and usage in the browser', function () {
     expect(await page.evaluate<string>('JSON.stringify(Object.entries(localStorage))')).to.not.include('/uploads/');
 
     // The trash counts against the quota: a file that fits only once the trash is emptied.
-    await item(page, 'small.bin').getByRole('button', { name: 'Delete', exact: true }).click();
+    await actOn(page, 'small.bin', 'Delete');
     await dialogNamed(page, 'Delete small.bin?').getByRole('button', { name: 'Delete', exact: true }).click();
     await expectGone(item(page, 'small.bin'));
     await expectVisible(page.getByRole('meter', { name: '10.0 KiB of 100.0 KiB used, 10.0 KiB of it in the trash', exact: true }));
     await page.getByRole('button', { name: 'Clear finished', exact: true }).click();
     await pickFiles(page, [{ name: 'fits-later.bin', mimeType: 'application/octet-stream', buffer: randomBytes(95 * KIB) }]);
-    await waitForText(uploads.getByRole('listitem'), QUOTA_MESSAGE);
+    await waitForText(uploads.getByRole('listitem'), QUOTA_MESSAGE_WITH_TRASH);
     await views(page).getByRole('button', { name: 'Trash', exact: true }).click();
     await page.getByRole('button', { name: 'Empty trash', exact: true }).click();
     await dialogNamed(page, 'Empty the trash?').getByRole('button', { name: 'Empty trash', exact: true }).click();
@@ -258,7 +244,6 @@ describe('trash and usage in the browser', function () {
   });
 
   it('tells a drop folder’s visitor when the owner has no room left, without retrying', async function () {
-    if (context === undefined) throw new Error('no browser');
     const user = await createUser();
     await setUserQuota(new ObjectId(user.id), 4 * KIB);
     const inbox = await upload(user.token, { name: 'Inbox', type: 'folder' });

@@ -4,9 +4,13 @@
  * Used by the app and the shared-link page alike: it needs no session.
  */
 import { byId } from './dom.js';
+import { ApiError } from './http.js';
+import { INVALID_NAME, NAME_RULE } from './names.js';
 
 export function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
+  // The API's "Invalid name" does not say which rule the name broke, nor what to do.
+  if (error instanceof ApiError && error.status === 400 && error.message === INVALID_NAME) return NAME_RULE;
   // ApiError (http.ts) included: its message is the API's own.
   if (error instanceof Error) return error.message;
   return 'Something went wrong.';

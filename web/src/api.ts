@@ -20,6 +20,13 @@ export type FolderId = FileDoc['parentId'];
 export type Link = components['schemas']['Link'];
 export type LinkOptions = NonNullable<operations['createLink']['requestBody']>['content']['application/json'];
 
+/** An item as `fields=all` lists it: also its size (null for a folder) and creation date. */
+export type DetailedFile = components['schemas']['DetailedFile'];
+
+/** The orders GET /files can list in (`-` for descending); ties are broken by id. */
+export const SORT_KEYS = ['name', '-name', 'size', '-size', 'createdAt', '-createdAt'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
 /** An item of the trash (GET /trash): where it was (parentId), when it went, when it goes for good. */
 export type TrashedFile = components['schemas']['TrashedFile'];
 /** GET /users/me/usage: bytes counted against the quota (null: unlimited), the trash's share, files. */
@@ -57,6 +64,11 @@ function asFileDoc(value: unknown): FileDoc {
 /** The root is stored, and so echoed, as 0 or "0". */
 export function isRootId(parentId: FolderId): boolean {
   return parentId === 0 || parentId === '0';
+}
+
+/** The API echoes the root as 0 or "0". */
+export function sameFolder(a: FolderId, b: FolderId): boolean {
+  return isRootId(a) ? isRootId(b) : String(a) === String(b);
 }
 
 interface RequestOptions {
@@ -135,6 +147,77 @@ export async function listFiles(parentId: FolderId, page: number, signal?: Abort
   const body = await requestJson('GET', `/files?${query.toString()}`, { signal });
   if (!Array.isArray(body)) throw new ApiError(0, UNEXPECTED);
   return body.map(asFileDoc);
+}
+
+export interface ListQuery {
+  parentId: FolderId;
+  sort?: SortKey;
+  type?: FileType;
+  /** A part of the name; with `recursive`, items anywhere under the folder, not only its children. */
+  q?: string;
+  recursive?: boolean;
+  /** Items in the first page: more than the page size to list again as many as were shown. */
+  limit?: number;
+}
+
+/** One page of a listing, and the URL of the next while there is one (the answer's `Link: <…>; rel="next"`). */
+export interface FilePage {
+  files: DetailedFile[];
+  next: string | undefined;
+}
+
+function asDetailedFile(value: unknown): DetailedFile {
+  const { id, userId, name, type, isPublic, parentId } = asFileDoc(value);
+  const extra = value as Record<string, unknown>;
+  return {
+    id,
+    userId,
+    name,
+    type,
+    isPublic,
+    parentId,
+    size: isByteCount(extra.size) ? extra.size : null,
+    sha256: typeof extra.sha256 === 'string' ? extra.sha256 : null,
+    createdAt: isDate(extra.createdAt) ? extra.createdAt : null,
+  };
+}
+
+/** The target of a Link header's `rel="next"` (RFC 8288: several links, each `<uri>` and its parameters). */
+function nextLink(header: string | null): string | undefined {
+  for (const [, uri, params] of (header ?? '').matchAll(/<([^>]*)>([^<]*)/g)) {
+    const rel = /;\s*rel\s*=\s*("([^"]*)"|[^\s;,]+)/i.exec(params ?? '');
+    const relations = (rel?.[2] ?? rel?.[1] ?? '').toLowerCase().split(/\s+/);
+    if (relations.includes('next')) return uri;
+  }
+  return undefined;
+}
+
+async function readPage(path: string, signal?: AbortSignal): Promise<FilePage> {
+  const response = await request('GET', path, { signal });
+  const body = parseJson(await response.text());
+  if (!Array.isArray(body)) throw new ApiError(0, UNEXPECTED);
+  return { files: body.map(asDetailedFile), next: nextLink(response.headers.get('Link')) };
+}
+
+/** `GET /files` with `fields=all`: the first page of a folder, a search or a filter. */
+export function listPage(query: ListQuery, signal?: AbortSignal): Promise<FilePage> {
+  const params = new URLSearchParams({ parentId: folderParam(query.parentId), fields: 'all' });
+  if (query.sort !== undefined) params.set('sort', query.sort);
+  if (query.type !== undefined) params.set('type', query.type);
+  if (query.q !== undefined && query.q !== '') params.set('q', query.q);
+  if (query.recursive === true) params.set('recursive', 'true');
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  return readPage(`/files?${params.toString()}`, signal);
+}
+
+/**
+ * The page a previous one's `next` names. The server writes an absolute URL, from its own idea of
+ * its address; only its path and query are used, as the CSP lets the page reach this origin only.
+ */
+export function listMore(next: string, signal?: AbortSignal): Promise<FilePage> {
+  const url = new URL(next, location.href);
+  if (url.pathname !== '/files') throw new ApiError(0, UNEXPECTED);
+  return readPage(`${url.pathname}${url.search}`, signal);
 }
 
 /** Every folder directly inside `parentId`, reading page after page (for the move dialog). */

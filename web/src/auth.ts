@@ -1,6 +1,6 @@
-/** The login / sign-up form. */
-import { clearError, showError } from './alerts.js';
-import { logIn, signUp } from './api.js';
+/** The login / sign-up form. Signing up logs the new account in at once. */
+import { clearError, describeError, showError } from './alerts.js';
+import { ApiError, logIn, signUp } from './api.js';
 import { byId } from './dom.js';
 import { saveSession } from './session.js';
 
@@ -23,6 +23,22 @@ function setBusy(busy: boolean): void {
   form.setAttribute('aria-busy', String(busy));
 }
 
+/** The API's answers that do not say what to do: 401 at login, and "Already exist" at sign-up (a 400). */
+function explain(error: unknown): string {
+  if (error instanceof ApiError && error.status === 401) return 'the email or password is not right. Check both and try again.';
+  if (error instanceof ApiError && error.status === 400 && error.message === 'Already exist') {
+    return 'an account with this email already exists. Log in instead, or sign up with another email.';
+  }
+  return describeError(error);
+}
+
+async function enter(address: string, secret: string, hooks: AuthHooks): Promise<void> {
+  const token = await logIn(address, secret);
+  saveSession({ token, email: address });
+  fields().password.value = '';
+  hooks.loggedIn(address);
+}
+
 export function setupAuth(hooks: AuthHooks): void {
   const { form, email, password, status } = fields();
 
@@ -31,15 +47,9 @@ export function setupAuth(hooks: AuthHooks): void {
     clearError();
     status.textContent = '';
     setBusy(true);
-    const address = email.value.trim();
-    logIn(address, password.value)
-      .then((token) => {
-        saveSession({ token, email: address });
-        password.value = '';
-        hooks.loggedIn(address);
-      })
+    enter(email.value.trim(), password.value, hooks)
       .catch((error: unknown) => {
-        showError(error, 'Could not log in');
+        showError(`Could not log in: ${explain(error)}`);
         password.focus();
       })
       .finally(() => setBusy(false));
@@ -50,11 +60,18 @@ export function setupAuth(hooks: AuthHooks): void {
     status.textContent = '';
     if (!form.reportValidity()) return;
     setBusy(true);
-    signUp(email.value.trim(), password.value)
-      .then((user) => {
-        status.textContent = `Account created for ${user.email}. You can log in now.`;
-      })
-      .catch((error: unknown) => showError(error, 'Could not sign up'))
+    const address = email.value.trim();
+    const secret = password.value;
+    signUp(address, secret)
+      .then(
+        // The same credentials, at once: nobody signs up to be asked for them again.
+        () =>
+          enter(address, secret, hooks).catch((error: unknown) => {
+            status.textContent = `Account created for ${address}.`;
+            showError(`Your account was created, but logging in failed: ${describeError(error)} Log in to continue.`);
+          }),
+        (error: unknown) => showError(`Could not sign up: ${explain(error)}`),
+      )
       .finally(() => setBusy(false));
   });
 }

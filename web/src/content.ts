@@ -5,8 +5,8 @@
  * HTML and SVG included, is only offered as a download. What the browser loads by itself (the
  * <img>, the download) comes from a signed URL, as an <img src> or a link cannot send the token.
  */
-import { fileData, isRasterImage, signedUrl, type FileDoc } from './api.js';
 import { showError } from './alerts.js';
+import { fileData, isRasterImage, signedUrl, type FileDoc } from './api.js';
 import { openDialog } from './dialogs.js';
 import { h, loadedImage } from './dom.js';
 
@@ -56,45 +56,132 @@ async function textContent(file: FileDoc, size: number, signal: AbortSignal): Pr
   return { text, truncated };
 }
 
+export interface PreviewOptions {
+  /** The items around it, in the listing's order: the arrows step to the previewable ones among them. */
+  neighbours?: readonly FileDoc[];
+  /** Once the preview is closed, with the item it showed last (the listing puts its focus there). */
+  onClose?(last: FileDoc): void;
+}
+
+/** Fields keep their arrow keys; everywhere else in the preview they step to another item. */
+function isField(target: EventTarget | null): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+}
+
 /**
  * Opens the preview of an image or a text file, or downloads anything else. Resolves once the
- * choice is made, so the caller can report an error from the first request.
+ * choice is made, so the caller can report an error from the first request. In the preview,
+ * Previous and Next (and the left and right arrow keys) show the previewable items around it.
  */
-export async function openFile(file: FileDoc): Promise<void> {
-  const { kind, size } = await previewKind(file);
-  if (kind === 'none') {
+export async function openFile(file: FileDoc, options: PreviewOptions = {}): Promise<void> {
+  const first = await previewKind(file);
+  if (first.kind === 'none') {
     await downloadFile(file);
     return;
   }
-  const controller = new AbortController();
-  const frame = h('div', { class: `preview preview-of-${kind}` }, [h('p', { class: 'muted', text: 'Loading…' })]);
-  openDialog(
+  const neighbours = options.neighbours ?? [file];
+  let shown = file;
+  let loading = new AbortController();
+  /** Bumped by every step, so that of several arrow presses in a row only the last one shows. */
+  let stepping = 0;
+  const frame = h('div', { class: `preview preview-of-${first.kind}` });
+  const previous = h('button', { class: 'button', text: 'Previous', attrs: { type: 'button', 'aria-keyshortcuts': 'ArrowLeft' } });
+  const next = h('button', { class: 'button preview-next', text: 'Next', attrs: { type: 'button', 'aria-keyshortcuts': 'ArrowRight' } });
+  const parts = openDialog(
     {
       title: file.name,
       submitLabel: 'Download',
       cancelLabel: 'Close',
       wide: true,
-      onSubmit: () => downloadFile(file),
-      onClose: () => controller.abort(),
+      onSubmit: () => downloadFile(shown),
+      onClose: () => {
+        loading.abort();
+        options.onClose?.(shown);
+      },
     },
     [frame],
   );
-  try {
-    if (kind === 'image') {
-      const url = await signedUrl(file.id);
-      const image = await loadedImage({ class: 'preview-img', attrs: { src: url, alt: file.name } }, controller.signal).catch((error: unknown) => {
-        if (controller.signal.aborted) throw error;
-        throw new Error('This image cannot be shown here; download it instead.');
-      });
-      frame.replaceChildren(image);
-    } else {
-      const { text, truncated } = await textContent(file, size, controller.signal);
-      frame.replaceChildren(h('pre', { class: 'preview-text', text, attrs: { tabindex: 0, 'aria-label': `Contents of ${file.name}` } }));
-      if (truncated) frame.append(h('p', { class: 'muted', text: 'Only the first MiB is shown: download the file to see all of it.' }));
+  const close = parts.form.querySelector<HTMLButtonElement>('.dialog-actions button[type="button"]');
+  parts.form.querySelector('.dialog-actions')?.prepend(previous, next);
+  const heading = parts.form.querySelector('h2');
+
+  /** A button disabled under the focus would drop it out of the dialog, and the arrow keys with it. */
+  const setDisabled = (button: HTMLButtonElement, disabled: boolean): void => {
+    const hadFocus = document.activeElement === button;
+    button.disabled = disabled;
+    const other = button === next ? previous : next;
+    if (disabled && hadFocus) (other.disabled ? close : other)?.focus();
+  };
+
+  /** Whether a file (the only items previewed) lies that way: which of them preview is known only by asking. */
+  const fileThatWay = (direction: 1 | -1): boolean => {
+    const index = neighbours.findIndex((candidate) => candidate.id === shown.id);
+    const rest = direction > 0 ? neighbours.slice(index + 1) : neighbours.slice(0, Math.max(index, 0));
+    return index >= 0 && rest.some((candidate) => candidate.type !== 'folder');
+  };
+  const updateButtons = (): void => {
+    setDisabled(previous, !fileThatWay(-1));
+    setDisabled(next, !fileThatWay(1));
+  };
+
+  const show = async (target: FileDoc, { kind, size }: { kind: PreviewKind; size: number }): Promise<void> => {
+    loading.abort();
+    const controller = new AbortController();
+    loading = controller;
+    shown = target;
+    if (heading !== null) heading.textContent = target.name;
+    parts.error.hidden = true;
+    frame.className = `preview preview-of-${kind}`;
+    frame.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    updateButtons();
+    try {
+      if (kind === 'image') {
+        const url = await signedUrl(target.id);
+        const image = await loadedImage({ class: 'preview-img', attrs: { src: url, alt: target.name } }, controller.signal).catch((error: unknown) => {
+          if (controller.signal.aborted) throw error;
+          throw new Error('This image cannot be shown here; download it instead.');
+        });
+        frame.replaceChildren(image);
+      } else {
+        const { text, truncated } = await textContent(target, size, controller.signal);
+        frame.replaceChildren(h('pre', { class: 'preview-text', text, attrs: { tabindex: 0, 'aria-label': `Contents of ${target.name}` } }));
+        if (truncated) frame.append(h('p', { class: 'muted', text: 'Only the first MiB is shown: download the file to see all of it.' }));
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      frame.replaceChildren();
+      showError(error);
     }
-  } catch (error) {
-    if (controller.signal.aborted) return;
-    frame.replaceChildren();
-    showError(error);
-  }
+  };
+
+  /** Shows the next previewable item that way, skipping folders and what only downloads. */
+  const step = async (direction: 1 | -1): Promise<void> => {
+    stepping += 1;
+    const mine = stepping;
+    let index = neighbours.findIndex((candidate) => candidate.id === shown.id);
+    for (index += direction; index >= 0 && index < neighbours.length; index += direction) {
+      const candidate = neighbours[index];
+      if (candidate === undefined || candidate.type === 'folder') continue;
+      const preview = await previewKind(candidate);
+      if (mine !== stepping || !parts.dialog.open) return;
+      if (preview.kind !== 'none') {
+        await show(candidate, preview);
+        return;
+      }
+    }
+    setDisabled(direction > 0 ? next : previous, true);
+  };
+  const stepOrFail = (direction: 1 | -1): void => {
+    step(direction).catch((error: unknown) => showError(error));
+  };
+  previous.addEventListener('click', () => stepOrFail(-1));
+  next.addEventListener('click', () => stepOrFail(1));
+  parts.dialog.addEventListener('keydown', (event) => {
+    if ((event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') || isField(event.target) || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    const direction = event.key === 'ArrowRight' ? 1 : -1;
+    if (!(direction > 0 ? next : previous).disabled) stepOrFail(direction);
+  });
+  // Not awaited: show() reports its own failures in the dialog, which is open by now.
+  void show(file, first);
 }

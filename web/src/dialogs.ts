@@ -4,6 +4,7 @@
  */
 import { describeError } from './alerts.js';
 import { h } from './dom.js';
+import { nameProblem } from './names.js';
 
 let dialogCount = 0;
 
@@ -35,7 +36,7 @@ export interface DialogOptions {
 export function openDialog(options: DialogOptions, content: Node[]): DialogParts {
   dialogCount += 1;
   const titleId = `dialog-title-${dialogCount}`;
-  const error = h('p', { class: 'alert', attrs: { role: 'alert', hidden: true } });
+  const error = h('p', { class: 'alert', attrs: { id: `dialog-error-${dialogCount}`, role: 'alert', hidden: true } });
   const submit = h('button', { class: options.danger === true ? 'button danger' : 'button primary', text: options.submitLabel, attrs: { type: 'submit' } });
   const cancel = h('button', { class: 'button', text: options.cancelLabel ?? 'Cancel', attrs: { type: 'button' } });
   const body = h('div', { class: 'dialog-body' }, content);
@@ -81,9 +82,14 @@ export function openDialog(options: DialogOptions, content: Node[]): DialogParts
       },
     );
   });
+  // Keyboard and screen reader users carry on from where they opened the dialog.
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   dialog.addEventListener('close', () => {
     dialog.remove();
     options.onClose?.();
+    // Unless onClose moved the focus, or the opener went with what the dialog changed.
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (lost && opener?.isConnected === true) opener.focus();
   });
   document.body.append(dialog);
   dialog.showModal();
@@ -98,12 +104,24 @@ export interface TextPromptOptions {
   onSubmit(value: string): Promise<void>;
 }
 
-/** A one-field form. Empty values go to the API, whose own message ("Missing name") is shown. */
+/**
+ * A one-field form for a name (a new folder's, a rename). A name the server would refuse is
+ * explained before anything is sent; an empty one goes to the API, whose "Missing name" is shown.
+ */
 export function promptText(options: TextPromptOptions): void {
   const inputId = `dialog-input-${dialogCount + 1}`;
-  const input = h('input', { class: 'field', attrs: { id: inputId, type: 'text', autocomplete: 'off', spellcheck: 'false' } });
+  const input = h('input', {
+    class: 'field',
+    attrs: { id: inputId, type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `dialog-error-${dialogCount + 1}` },
+  });
   input.value = options.value ?? '';
-  openDialog({ title: options.title, submitLabel: options.submitLabel, onSubmit: () => options.onSubmit(input.value) }, [
+  const submit = async (): Promise<void> => {
+    const problem = nameProblem(input.value);
+    input.setAttribute('aria-invalid', String(problem !== undefined));
+    if (problem !== undefined) throw new Error(problem);
+    await options.onSubmit(input.value);
+  };
+  openDialog({ title: options.title, submitLabel: options.submitLabel, onSubmit: submit }, [
     h('label', { class: 'label', text: options.label, attrs: { for: inputId } }),
     input,
   ]);

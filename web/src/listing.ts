@@ -1,45 +1,62 @@
 /**
- * The folder being browsed: breadcrumbs, one page of items (the API's 20 per page) with
- * previous/next, and each item's actions.
+ * The folder being browsed: its breadcrumbs, its items as cards or a table (itemViews.ts), a
+ * search or a filter of them, the selection, and the keys and clicks that move through them.
+ * Items come 20 at a time, in the order chosen, with `Load more` while the answer's `Link`
+ * header names a next page. The folder shown is the URL's (router.ts): opening one navigates.
  */
+import { deleteItems, renameItem, setupActions, showSelection } from './actions.js';
 import { clearError, showError, showStatus } from './alerts.js';
-import { createFolder, deleteFile, listFiles, PAGE_SIZE, publicLink, setPublished, updateFile, type FileDoc } from './api.js';
-import { ROOT_CRUMB, renderCrumbs, type Crumb } from './breadcrumbs.js';
-import { downloadFile, openFile } from './content.js';
-import { confirmAction, promptText } from './dialogs.js';
-import { byId, h, icon } from './dom.js';
-import { openShareDialog } from './linksDialog.js';
-import { openMoveDialog } from './move.js';
-import { showThumbnail } from './thumbnails.js';
-import { refreshUsage } from './usage.js';
+import { createFolder, getFile, listMore, listPage, PAGE_SIZE, sameFolder, type DetailedFile, type FileDoc, type FolderId } from './api.js';
+import { pathTo, ROOT_CRUMB, renderCrumbs, type Crumb } from './breadcrumbs.js';
+import { openFile } from './content.js';
+import { browseOptions, resetSearch, setSort, setupControls } from './controls.js';
+import { promptText } from './dialogs.js';
+import { byId, h } from './dom.js';
+import { itemsPerLine, keyIntent } from './gridKeys.js';
+import { appendRows, renderGrid, type RowContext } from './itemViews.js';
+import { navigate, replaceRoute } from './router.js';
+import { Selection } from './selection.js';
+
+/** The API's largest page: a listing drawn again asks for as many items as were shown, up to this. */
+const MAX_LIMIT = 1000;
 
 interface View {
+  crumbsNav: HTMLElement;
   crumbs: HTMLOListElement;
   title: HTMLElement;
-  list: HTMLUListElement;
+  note: HTMLElement;
+  area: HTMLElement;
   empty: HTMLElement;
-  pager: HTMLElement;
-  previous: HTMLButtonElement;
-  next: HTMLButtonElement;
-  pageLabel: HTMLElement;
+  more: HTMLButtonElement;
 }
 
 let view: View | undefined;
 let path: Crumb[] = [ROOT_CRUMB];
-let page = 0;
-/** Aborted when the view changes, so late answers and thumbnail polls of an old page stop. */
+let files: DetailedFile[] = [];
+let next: string | undefined;
+/** Aborted when another listing is asked for, so a late answer draws nothing. */
 let loading = new AbortController();
+/** Aborted when the items are drawn again, so the thumbnails of the old ones stop polling. */
+let drawn = new AbortController();
+/** The path of a folder opened from the listing, known without asking the server. */
+let pendingPath: Crumb[] | undefined;
+/** The folders that search results are in, read once per search. */
+let folderLookups = new Map<string, Promise<FileDoc>>();
+const selection = new Selection();
+/** The item that is the listing's one tab stop. */
+let focusedId: string | undefined;
+/** Set when a folder is opened from the listing: once shown, the focus goes to its first item. */
+let focusAfterShow = false;
 
 function elements(): View {
   view ??= {
+    crumbsNav: byId('breadcrumbs-nav', HTMLElement),
     crumbs: byId('breadcrumbs', HTMLOListElement),
     title: byId('folder-title', HTMLElement),
-    list: byId('listing', HTMLUListElement),
+    note: byId('search-note', HTMLElement),
+    area: byId('listing', HTMLElement),
     empty: byId('empty', HTMLElement),
-    pager: byId('pager', HTMLElement),
-    previous: byId('previous-page', HTMLButtonElement),
-    next: byId('next-page', HTMLButtonElement),
-    pageLabel: byId('page-label', HTMLElement),
+    more: byId('load-more', HTMLButtonElement),
   };
   return view;
 }
@@ -48,144 +65,361 @@ export function currentFolder(): Crumb {
   return path[path.length - 1] ?? ROOT_CRUMB;
 }
 
+
 /** Runs a user action, reporting its failure in the alert instead of losing it. */
 function act(action: () => Promise<void>): void {
   clearError();
   action().catch((error: unknown) => showError(error));
 }
 
-function describe(file: FileDoc): string {
-  const kind = file.type === 'folder' ? 'Folder' : file.type === 'image' ? 'Image' : 'File';
-  return file.type === 'folder' ? kind : `${kind} · ${file.isPublic ? 'Public' : 'Private'}`;
+function rows(): HTMLElement[] {
+  return [...elements().area.querySelectorAll<HTMLElement>('[data-id]')];
 }
 
-function actionButton(label: string, onClick: () => void, extraClass = ''): HTMLButtonElement {
-  return h('button', { class: `button small ${extraClass}`.trim(), text: label, attrs: { type: 'button' }, on: { click: onClick } });
+const ids = (): string[] => files.map((file) => file.id);
+
+function selectedFiles(): DetailedFile[] {
+  return files.filter((file) => selection.has(file.id));
 }
 
-function publicLinkField(file: FileDoc): HTMLElement {
-  const inputId = `link-${file.id}`;
-  const input = h('input', { class: 'field link-field', attrs: { id: inputId, type: 'text', readonly: true, value: publicLink(file.id) } });
-  input.addEventListener('focus', () => input.select());
-  const copy = async (): Promise<void> => {
-    input.select();
-    try {
-      await navigator.clipboard.writeText(input.value);
-    } catch {
-      // Without clipboard permission the selected text is still one Ctrl+C away.
-      throw new Error('Copying was not allowed by the browser: the link is selected, press Ctrl+C to copy it.');
-    }
-    showStatus(`Public link of ${file.name} copied`);
-  };
-  return h('div', { class: 'item-link' }, [
-    h('label', { class: 'label small', text: 'Public link', attrs: { for: inputId } }),
-    h('div', { class: 'link-row' }, [input, actionButton('Copy link', () => act(copy))]),
-  ]);
+/** Makes the row of `id` (else the first) the listing's tab stop. */
+function setTabStop(id: string | undefined): void {
+  const all = rows();
+  const stop = all.find((row) => row.dataset.id === id) ?? all[0];
+  focusedId = stop?.dataset.id;
+  for (const row of all) row.tabIndex = row === stop ? 0 : -1;
 }
 
-function renderItem(file: FileDoc, signal: AbortSignal): HTMLLIElement {
-  const open = (): void => {
-    if (file.type === 'folder') void goTo([...path, { id: file.id, name: file.name }], 0);
-    else act(() => openFile(file));
-  };
-  const thumb = h('div', { class: `thumb thumb-${file.type}`, on: { click: open } });
-  if (file.type === 'image') showThumbnail(file, thumb, signal);
-  else thumb.append(icon(file.type === 'folder' ? 'folder' : 'file', 'thumb-icon'));
-
-  const actions: HTMLButtonElement[] = [];
-  if (file.type !== 'folder') actions.push(actionButton('Download', () => act(() => downloadFile(file))));
-  actions.push(
-    actionButton('Rename', () => rename(file)),
-    actionButton('Move', () => openMoveDialog(file, (moved) => afterMove(moved))),
-    actionButton('Delete', () => remove(file), 'danger-text'),
-  );
-  if (file.type !== 'folder') {
-    actions.push(actionButton(file.isPublic ? 'Unpublish' : 'Publish', () => act(() => togglePublic(file))));
+function focusIndex(index: number): void {
+  const all = rows();
+  const row = all[Math.min(Math.max(index, 0), all.length - 1)];
+  if (row === undefined) {
+    elements().title.focus();
+    return;
   }
-  actions.push(
-    actionButton('Share', () => {
-      clearError();
-      openShareDialog(file);
-    }),
+  setTabStop(row.dataset.id);
+  row.focus();
+}
+
+function focusItem(id: string): void {
+  const index = ids().indexOf(id);
+  if (index >= 0) focusIndex(index);
+}
+
+function showSelected(): void {
+  for (const row of rows()) {
+    const selected = selection.has(row.dataset.id ?? '');
+    row.setAttribute('aria-selected', String(selected));
+    const check = row.querySelector<HTMLInputElement>('.item-check');
+    if (check !== null) check.checked = selected;
+  }
+  elements().area.classList.toggle('has-selection', selection.size > 0);
+  showSelection(selectedFiles(), files.length);
+}
+
+/** For a search everywhere: the folder each result is in, as a path, filled in once read. */
+function locationOf(file: DetailedFile): HTMLElement {
+  const span = h('span', { class: 'item-location', text: '…' });
+  const lookup = (id: string): Promise<FileDoc> => {
+    let found = folderLookups.get(id);
+    if (found === undefined) {
+      found = getFile(id);
+      folderLookups.set(id, found);
+    }
+    return found;
+  };
+  pathTo(file.parentId, lookup).then(
+    (crumbs) => {
+      const where = crumbs.map((crumb) => crumb.name).join(' › ');
+      span.textContent = where;
+      span.title = `In ${where}`;
+    },
+    () => {
+      span.textContent = '';
+    },
   );
-
-  return h('li', { class: `item item-${file.type}`, attrs: { 'aria-label': file.name, 'data-id': file.id } }, [
-    thumb,
-    h('div', { class: 'item-info' }, [
-      h('button', { class: 'item-name', text: file.name, attrs: { type: 'button', title: file.name }, on: { click: open } }),
-      h('p', { class: 'item-meta', text: describe(file) }),
-    ]),
-    h('div', { class: 'item-actions' }, actions),
-    file.isPublic && file.type !== 'folder' ? publicLinkField(file) : null,
-  ]);
+  return span;
 }
 
-/** Redraws one item in place (rename, publish), keeping the keyboard focus on the same control. */
-function replaceItem(file: FileDoc, focusLabel?: string): void {
-  const old = elements().list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(file.id)}"]`);
-  if (old === null) return;
-  const fresh = renderItem(file, loading.signal);
-  old.replaceWith(fresh);
-  if (focusLabel === undefined) return;
-  const button = [...fresh.querySelectorAll('button')].find((candidate) => candidate.textContent === focusLabel);
-  button?.focus();
+function rowContext(): RowContext {
+  const options = browseOptions();
+  const everywhere = options.q !== '' && options.everywhere;
+  return {
+    view: options.view,
+    signal: drawn.signal,
+    sort: options.sort,
+    location: everywhere ? locationOf : undefined,
+    open,
+    sortBy: (sort) => {
+      setSort(sort);
+      void list({ refocusHeader: true });
+    },
+  };
 }
 
-function render(files: FileDoc[]): void {
-  const { crumbs, title, list, empty, pager, previous, next, pageLabel } = elements();
-  renderCrumbs(crumbs, path, (depth) => void goTo(path.slice(0, depth + 1), 0));
+const FILTER_NOUN = { folder: 'folders', file: 'files', image: 'images' } as const;
+
+/** Says what a search or a filter shows, since the heading still names the folder. */
+function describeQuery(): string {
+  const { q, everywhere, type } = browseOptions();
+  const only = type === 'all' ? '' : ` (${FILTER_NOUN[type]} only)`;
+  if (q !== '') return `Search results for “${q}” ${everywhere ? 'in all folders' : `in ${currentFolder().name}`}${only}`;
+  return type === 'all' ? '' : `Showing ${FILTER_NOUN[type]} only`;
+}
+
+function render(): void {
+  const { crumbsNav, crumbs, title, note, area, empty, more } = elements();
+  // At the root the heading says "My files": a lone crumb would only say it again.
+  crumbsNav.hidden = path.length <= 1;
+  renderCrumbs(crumbs, path, goToCrumb);
   title.textContent = currentFolder().name;
-  list.replaceChildren(...files.map((file) => renderItem(file, loading.signal)));
+  note.textContent = describeQuery();
+  note.hidden = note.textContent === '';
+  drawn.abort();
+  drawn = new AbortController();
+  const hadFocus = area.contains(document.activeElement);
+  area.replaceChildren(renderGrid(files, rowContext()));
+  selection.keepOnly(ids());
+  setTabStop(focusedId);
+  showSelected();
+  const filtered = note.textContent !== '';
+  empty.textContent = filtered ? 'Nothing here matches.' : 'This folder is empty. Upload files or drop them here.';
   empty.hidden = files.length > 0;
-  const hasNext = files.length === PAGE_SIZE;
-  pager.hidden = page === 0 && !hasNext;
-  previous.disabled = page === 0;
-  next.disabled = !hasNext;
-  pageLabel.textContent = `Page ${page + 1}`;
+  more.hidden = next === undefined;
+  if (hadFocus && focusedId !== undefined) focusItem(focusedId);
 }
 
-/** Shows page `pageNumber` of the last folder of `nextPath`. */
-export async function goTo(nextPath: Crumb[], pageNumber: number): Promise<void> {
+interface ListOptions {
+  /** How many items to ask for at once: as many as were shown, to draw a changed folder again in place. */
+  limit?: number;
+  /** The sort changed from a column's header: the focus stays on that header. */
+  refocusHeader?: boolean;
+  /** After the change, the focus goes to the item at this place (or the heading when none is left). */
+  focusIndex?: number;
+}
+
+/** Lists the current folder (or search) from its first page. */
+async function list(options: ListOptions = {}): Promise<void> {
   loading.abort();
   const controller = new AbortController();
   loading = controller;
-  path = nextPath;
-  page = pageNumber;
-  const { list } = elements();
-  list.setAttribute('aria-busy', 'true');
+  const { sort, type, q, everywhere } = browseOptions();
+  const { area } = elements();
+  area.setAttribute('aria-busy', 'true');
+  const header = options.refocusHeader === true ? document.activeElement?.closest('th')?.className : undefined;
   try {
-    const files = await listFiles(currentFolder().id, page, controller.signal);
+    const searchEverywhere = q !== '' && everywhere;
+    const page = await listPage(
+      {
+        parentId: searchEverywhere ? 0 : currentFolder().id,
+        recursive: searchEverywhere,
+        sort,
+        type: type === 'all' ? undefined : type,
+        q,
+        limit: options.limit === undefined ? undefined : Math.min(Math.max(options.limit, PAGE_SIZE), MAX_LIMIT),
+      },
+      controller.signal,
+    );
     if (controller.signal.aborted) return;
-    // The last item of the last page went away (deleted, moved): step back to a page with items.
-    if (files.length === 0 && page > 0) {
-      await goTo(path, page - 1);
-      return;
-    }
-    render(files);
+    files = page.files;
+    next = page.next;
+    render();
+    if (header !== undefined) area.querySelector<HTMLButtonElement>(`th.${CSS.escape(header)} button`)?.focus();
+    if (options.focusIndex !== undefined) focusIndex(options.focusIndex);
   } catch (error) {
     if (!controller.signal.aborted) showError(error);
   } finally {
-    if (loading === controller) list.removeAttribute('aria-busy');
+    if (loading === controller) area.removeAttribute('aria-busy');
   }
 }
 
-export function reload(): Promise<void> {
-  return goTo(path, page);
+async function loadMore(): Promise<void> {
+  if (next === undefined) return;
+  const controller = new AbortController();
+  loading.abort();
+  loading = controller;
+  const { area, more } = elements();
+  // Asked before the button is disabled, which may take the focus from it.
+  const buttonHadFocus = document.activeElement === more;
+  more.disabled = true;
+  try {
+    const page = await listMore(next, controller.signal);
+    if (controller.signal.aborted) return;
+    const firstNew = files.length;
+    files = [...files, ...page.files];
+    next = page.next;
+    const grid = area.firstElementChild;
+    if (grid instanceof HTMLElement) appendRows(grid, page.files, rowContext());
+    setTabStop(focusedId);
+    showSelected();
+    more.hidden = next === undefined;
+    // The button goes with the last page: the focus goes on, to the first item it brought.
+    if (more.hidden && buttonHadFocus) focusIndex(firstNew);
+  } finally {
+    if (loading === controller) more.disabled = false;
+  }
 }
 
-/** Forgets the folder and page, e.g. on logout, so the next user starts at the root. */
+/**
+ * Shows folder `folderId`, from a route: its path is the one it was opened along, part of the
+ * one shown (a crumb, Back), or else found by walking up its parents.
+ */
+export async function showFolder(folderId: FolderId): Promise<void> {
+  const known = pendingPath !== undefined && sameFolder(pendingPath[pendingPath.length - 1]?.id ?? 0, folderId) ? pendingPath : undefined;
+  pendingPath = undefined;
+  const depth = path.findIndex((crumb) => sameFolder(crumb.id, folderId));
+  let nextPath = known ?? (depth >= 0 ? path.slice(0, depth + 1) : undefined);
+  if (nextPath === undefined) {
+    try {
+      nextPath = await pathTo(folderId);
+    } catch (error) {
+      showError(error, 'This folder could not be opened');
+      replaceRoute({ view: 'files', folderId: 0 });
+      nextPath = [ROOT_CRUMB];
+    }
+  }
+  const elsewhere = !sameFolder(currentFolder().id, nextPath[nextPath.length - 1]?.id ?? 0);
+  path = nextPath;
+  if (elsewhere) {
+    resetSearch();
+    selection.clear();
+    focusedId = undefined;
+    files = [];
+    next = undefined;
+  }
+  folderLookups = new Map();
+  const focus = focusAfterShow;
+  focusAfterShow = false;
+  await list({ focusIndex: focus ? 0 : undefined });
+}
+
+function goToCrumb(depth: number): void {
+  const crumb = path[depth];
+  if (crumb === undefined) return;
+  clearError();
+  navigate({ view: 'files', folderId: crumb.id });
+}
+
+/** Opens a folder (a navigation, the focus following into it) or a file (its preview, or its download). */
+function open(file: DetailedFile): void {
+  clearError();
+  if (file.type !== 'folder') {
+    act(() => openFile(file, { neighbours: files, onClose: (last) => focusItem(last.id) }));
+    return;
+  }
+  // A child of the folder shown: its path is known. A search result elsewhere is found by walking up.
+  if (sameFolder(file.parentId, currentFolder().id)) pendingPath = [...path, { id: file.id, name: file.name }];
+  focusAfterShow = true;
+  navigate({ view: 'files', folderId: file.id });
+}
+
+/**
+ * Lists the folder again, keeping what was loaded, the selection and the focus. A listing that
+ * showed everything still does with new items in it (an upload sorted into the middle must not
+ * push the last item out of sight, behind Load more).
+ */
+export function reload(options: Omit<ListOptions, 'limit'> = {}): Promise<void> {
+  return list({ ...options, limit: next === undefined ? files.length + PAGE_SIZE : files.length });
+}
+
+/** Forgets the folder, e.g. on logout, so the next user starts at the root with nothing selected. */
 export function resetListing(): void {
   loading.abort();
+  drawn.abort();
   path = [ROOT_CRUMB];
-  page = 0;
-  if (view !== undefined) view.list.replaceChildren();
+  files = [];
+  next = undefined;
+  pendingPath = undefined;
+  selection.clear();
+  focusedId = undefined;
+  resetSearch();
+  if (view !== undefined) {
+    view.area.replaceChildren();
+    showSelection([], 0);
+  }
 }
 
-export function setupListing(): void {
-  const { previous, next } = elements();
-  previous.addEventListener('click', () => void goTo(path, Math.max(0, page - 1)));
-  next.addEventListener('click', () => void goTo(path, page + 1));
-  byId('new-folder', HTMLButtonElement).addEventListener('click', () => newFolder());
+function rowOf(target: EventTarget | null): HTMLElement | undefined {
+  if (!(target instanceof Element)) return undefined;
+  return target.closest<HTMLElement>('[data-id]') ?? undefined;
+}
+
+function fileOf(row: HTMLElement): DetailedFile | undefined {
+  return files.find((file) => file.id === row.dataset.id);
+}
+
+function onClick(event: MouseEvent): void {
+  const row = rowOf(event.target);
+  if (row === undefined) {
+    // A click beside the items, as on a desktop, lets go of the selection.
+    if (event.target === elements().area || (event.target instanceof Element && event.target.matches('.grid'))) {
+      selection.clear();
+      showSelected();
+    }
+    return;
+  }
+  const id = row.dataset.id ?? '';
+  if (event.target instanceof Element && event.target.closest('.item-name') !== null) return;
+  const onCheckbox = event.target instanceof HTMLInputElement;
+  selection.choose(id, ids(), { range: event.shiftKey, toggle: onCheckbox || event.ctrlKey || event.metaKey });
+  setTabStop(id);
+  row.focus({ preventScroll: true });
+  showSelected();
+}
+
+function onDoubleClick(event: MouseEvent): void {
+  const row = rowOf(event.target);
+  if (row === undefined || event.target instanceof HTMLInputElement || (event.target instanceof Element && event.target.closest('.item-name') !== null)) return;
+  const file = fileOf(row);
+  if (file !== undefined) open(file);
+}
+
+function onKeyDown(event: KeyboardEvent): void {
+  const row = rowOf(event.target);
+  // Keys go to the controls inside a row (a checkbox, the name) as they would anywhere.
+  if (row === undefined || event.target !== row) return;
+  const all = rows();
+  const index = all.indexOf(row);
+  const intent = keyIntent(event, index, all.length, browseOptions().view, itemsPerLine(all));
+  const file = fileOf(row);
+  if (intent === undefined || file === undefined) return;
+  event.preventDefault();
+  switch (intent.kind) {
+    case 'move': {
+      const target = all[intent.to];
+      const id = target?.dataset.id;
+      if (target === undefined || id === undefined) return;
+      if (intent.select) {
+        if (intent.range) selection.anchorAt(file.id);
+        selection.choose(id, ids(), { range: intent.range, toggle: false });
+        showSelected();
+      }
+      focusIndex(intent.to);
+      return;
+    }
+    case 'toggle':
+      if (intent.range) selection.anchorAt(file.id);
+      selection.choose(file.id, ids(), { range: intent.range, toggle: !intent.range });
+      showSelected();
+      return;
+    case 'open':
+      open(file);
+      return;
+    case 'delete':
+      deleteItems(selection.has(file.id) ? selectedFiles() : [file]);
+      return;
+    case 'rename':
+      renameItem(file);
+      return;
+    case 'clear':
+      selection.clear();
+      showSelected();
+      return;
+    case 'all':
+      selection.selectAll(ids());
+      showSelected();
+      return;
+  }
 }
 
 function newFolder(): void {
@@ -203,49 +437,36 @@ function newFolder(): void {
   });
 }
 
-function rename(file: FileDoc): void {
-  clearError();
-  promptText({
-    title: `Rename ${file.name}`,
-    label: 'New name',
-    value: file.name,
-    submitLabel: 'Rename',
-    onSubmit: async (name) => {
-      const renamed = await updateFile(file.id, { name });
-      replaceItem(renamed, 'Rename');
-      showStatus(`Renamed to ${renamed.name}`);
+export function setupListing(): void {
+  const { area, more, title } = elements();
+  // The heading takes the focus when a folder has nothing to put it on.
+  title.tabIndex = -1;
+  area.addEventListener('click', onClick);
+  area.addEventListener('dblclick', onDoubleClick);
+  area.addEventListener('keydown', onKeyDown);
+  area.addEventListener('focusin', (event) => {
+    const row = rowOf(event.target);
+    if (row !== undefined) setTabStop(row.dataset.id);
+  });
+  more.addEventListener('click', () => act(loadMore));
+  byId('new-folder', HTMLButtonElement).addEventListener('click', () => newFolder());
+  setupControls({
+    queryChanged: () => {
+      selection.clear();
+      focusedId = undefined;
+      folderLookups = new Map();
+      void list();
+    },
+    viewChanged: () => render(),
+  });
+  setupActions({
+    selected: selectedFiles,
+    changed: (at) => reload({ focusIndex: at }),
+    indexOf: (file) => ids().indexOf(file.id),
+    selectAll: (on) => {
+      if (on) selection.selectAll(ids());
+      else selection.clear();
+      showSelected();
     },
   });
 }
-
-function afterMove(moved: FileDoc): void {
-  showStatus(`${moved.name} moved`);
-  void reload();
-}
-
-/** A delete moves the item to the trash, from where it can be restored until it is purged. */
-function remove(file: FileDoc): void {
-  clearError();
-  confirmAction({
-    title: `Delete ${file.name}?`,
-    message:
-      file.type === 'folder'
-        ? `The folder ${file.name} and everything in it will be moved to the trash. You can restore it from there until it is deleted for good.`
-        : `${file.name} will be moved to the trash. You can restore it from there until it is deleted for good.`,
-    confirmLabel: 'Delete',
-    onConfirm: async () => {
-      await deleteFile(file.id);
-      showStatus(`${file.name} moved to the trash`);
-      // The bytes still count (the trash's share of them changed): the bar says so.
-      refreshUsage();
-      await reload();
-    },
-  });
-}
-
-async function togglePublic(file: FileDoc): Promise<void> {
-  const updated = await setPublished(file.id, !file.isPublic);
-  replaceItem(updated, updated.isPublic ? 'Unpublish' : 'Publish');
-  showStatus(updated.isPublic ? `${updated.name} is public: anyone with the link can download it` : `${updated.name} is private again`);
-}
-

@@ -2,9 +2,9 @@
 import { clearError, showError } from './alerts.js';
 import { ApiError, currentUser, forgetSignedUrls, logOut, onUnauthorized } from './api.js';
 import { setupAuth, showAuthForm } from './auth.js';
-import { ROOT_CRUMB } from './breadcrumbs.js';
 import { byId } from './dom.js';
-import { currentFolder, goTo, reload, resetListing, setupListing } from './listing.js';
+import { currentFolder, reload, resetListing, setupListing, showFolder } from './listing.js';
+import { currentRoute, navigate, onRouteChange, replaceRoute, type Route } from './router.js';
 import { clearSession, currentSession } from './session.js';
 import { forgetThumbnails } from './thumbnails.js';
 import { closeTrash, openTrash, setupTrash } from './trash.js';
@@ -15,11 +15,11 @@ function closeDialogs(): void {
   for (const dialog of document.querySelectorAll('dialog')) dialog.close();
 }
 
-type View = 'files' | 'trash';
+type View = Route['view'];
 
-/** My files or the trash, with the tab of the one shown marked as current. */
-function showView(shown: View): void {
-  clearError();
+/** The route's view, My files or the trash, with the tab of the one shown marked as current. */
+function showRoute(route: Route): void {
+  const shown = route.view;
   byId('files-view', HTMLElement).hidden = shown !== 'files';
   byId('trash-view', HTMLElement).hidden = shown !== 'trash';
   const tabs: [string, View][] = [
@@ -31,15 +31,20 @@ function showView(shown: View): void {
     if (view === shown) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
-  if (shown === 'trash') {
-    // The folder's thumbnails stop polling; coming back starts from the root anyway.
+  if (route.view === 'trash') {
+    // The folder's thumbnails stop polling; the trash is read afresh each time it is shown.
     resetListing();
     void openTrash();
     return;
   }
   closeTrash();
-  // From the root: a restore may have changed any folder, and the tab is named after it.
-  void goTo([ROOT_CRUMB], 0);
+  void showFolder(route.folderId);
+}
+
+/** Shows the URL's route, unless the login form is shown: it waits for the login. */
+function followRoute(): void {
+  if (byId('app-view', HTMLElement).hidden) return;
+  showRoute(currentRoute());
 }
 
 function showAuth(message?: string): void {
@@ -64,7 +69,7 @@ function showFiles(email: string): void {
   byId('auth-view', HTMLElement).hidden = true;
   byId('app-view', HTMLElement).hidden = false;
   document.title = 'Files Manager';
-  showView('files');
+  showRoute(currentRoute());
   refreshUsage();
 }
 
@@ -72,6 +77,8 @@ async function logOutNow(): Promise<void> {
   const session = currentSession();
   // Forget the token first: whatever the server answers, this tab must not keep using it.
   clearSession();
+  // The next one to log in starts at the root; an ended session (below) keeps its place instead.
+  replaceRoute({ view: 'files', folderId: 0 });
   showAuth('You are logged out.');
   if (session !== undefined) await logOut(session.token);
 }
@@ -93,8 +100,13 @@ function start(): void {
   setupAuth({ loggedIn: showFiles });
   setupListing();
   setupTrash();
-  byId('show-files', HTMLButtonElement).addEventListener('click', () => showView('files'));
-  byId('show-trash', HTMLButtonElement).addEventListener('click', () => showView('trash'));
+  onRouteChange(() => {
+    clearError();
+    followRoute();
+  });
+  // My files is the root: a restore may have changed any folder, and the tab is named after it.
+  byId('show-files', HTMLButtonElement).addEventListener('click', () => navigate({ view: 'files', folderId: 0 }));
+  byId('show-trash', HTMLButtonElement).addEventListener('click', () => navigate({ view: 'trash' }));
   setupUploads({
     target: currentFolder,
     uploaded: (_file, folder) => {

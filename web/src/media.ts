@@ -33,3 +33,9 @@ export function formatDate(iso: string | null | undefined): string | undefined {
   if (Number.isNaN(time)) return undefined;
   return new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** What a message calls some items: the item's name when there is one, else how many there are. */
+export function itemsName(items: readonly { name: string }[]): string {
+  const [only] = items;
+  return items.length === 1 && only !== undefined ? only.name : `${items.length} items`;
+}

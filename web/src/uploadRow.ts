@@ -23,8 +23,8 @@ export function uploadRow(file: File, detail: string): UploadRow {
   return { entry, progress, status, cancel };
 }
 
-/** The row's last word: done or failed, and why; nothing is left to cancel. */
-export function endRow(row: UploadRow, state: 'done' | 'failed', text: string): void {
+/** The row's last word: done, failed or cancelled, and why; nothing is left to cancel. */
+export function endRow(row: UploadRow, state: 'done' | 'failed' | 'cancelled', text: string): void {
   row.entry.classList.add(state);
   row.status.textContent = text;
   row.cancel.remove();

@@ -27,6 +27,23 @@ export function describeUsage(usage: Usage): string {
   return usage.trash > 0 ? `${used}, ${formatSize(usage.trash)} of it in the trash` : used;
 }
 
+/** Deleted files count until the trash is emptied: deleting alone makes no room. */
+function howToMakeRoom(usage: Usage | undefined): string {
+  if (usage === undefined) return 'Empty the trash or delete files to make room.';
+  if (usage.trash > 0) return `Empty the trash (it holds ${formatSize(usage.trash)}), or delete files and then empty the trash, to make room.`;
+  return 'Delete files, then empty the trash, to make room.';
+}
+
+/**
+ * What a 507 means and what to do about it (the API's "Quota exceeded" says neither): how much
+ * of the quota is free, when the figures could be read, and how to make room.
+ */
+export function quotaAdvice(usage: Usage | undefined): string {
+  if (usage === undefined || usage.quota === null) return `Not enough space: this upload would go over your quota. ${howToMakeRoom(usage)}`;
+  const free = Math.max(usage.quota - usage.used, 0);
+  return `Not enough space: only ${formatSize(free)} of your ${formatSize(usage.quota)} quota is free. ${howToMakeRoom(usage)}`;
+}
+
 function show(usage: Usage): void {
   const meter = byId('usage-meter', HTMLMeterElement);
   byId('usage-text', HTMLElement).textContent = describeUsage(usage);
