@@ -252,6 +252,14 @@ describe('GET /files: sort, filter, search and cursors', function () {
     expect(names(await listAll(user, '/files?sort=name&limit=3'))).to.deep.equal(['0', 'b', 'c', 'd', 'e2', 'f', 'g', 'h', 'i', 'zz']);
   });
 
+  it('remembers at most 100 names of a file renamed in a loop, the newest', async () => {
+    const user = await createUser();
+    const looped = await file(user, 'n0');
+    for (let index = 1; index <= 105; index += 1) await change(user, looped.id, { name: `n${index}` });
+    const stored = await dbClient.files.findOne({ _id: new ObjectId(looped.id) });
+    expect(stored?.renames?.map((entry) => entry.key)).to.deep.equal(Array.from({ length: 100 }, (_, index) => `n${index + 5}`));
+  });
+
   for (const sort of [undefined, ...LIST_SORTS]) {
     it(`gives every item once while others are added, renamed, moved and deleted between and during pages (${sort ?? 'by id'})`, async () => {
       const user = await createUser();

@@ -137,10 +137,17 @@ export async function listFiles(owner: ObjectId, request: ListRequest): Promise<
   return { items, next: { key, id: last._id, since } };
 }
 
+/**
+ * Names a file remembers at most: a client renaming one file in a loop must not grow its document
+ * past what the database takes. Past this, a listing that began before the oldest kept rename
+ * places that one file by a later name.
+ */
+const MAX_RENAMES_KEPT = 100;
+
 /** What a rename writes besides the name: the old key, kept while a cursor may still go by it. */
 export function renameChanges(file: FileDoc, name: string, now = new Date()): FileUpdate {
   if (name === file.name) return {};
-  const kept = (file.renames ?? []).filter((entry) => now.getTime() - entry.until.getTime() < CURSOR_LIFETIME_MS);
+  const kept = (file.renames ?? []).filter((entry) => now.getTime() - entry.until.getTime() < CURSOR_LIFETIME_MS).slice(1 - MAX_RENAMES_KEPT);
   const change: NameChange = { key: file.nameKey ?? nameKeyOf(file.name), until: now };
   return { name, renamedAt: now, renames: [...kept, change] };
 }
