@@ -200,6 +200,9 @@ describe('GET /files: sort, filter, search and cursors', function () {
       [`q=${encodeURIComponent('é'.repeat(128))}`, 'q'],
       ['cursor=!!!', 'cursor'],
       ['cursor=bm90IGpzb24', 'cursor'],
+      [`cursor=${Buffer.from(JSON.stringify({ p: 0, s: 'createdAt', k: 1e300, i: '0'.repeat(24), at: 1 })).toString('base64url')}`, 'cursor'],
+      [`cursor=${Buffer.from(JSON.stringify({ p: 0, k: null, i: '0'.repeat(24), at: 9e15 })).toString('base64url')}`, 'cursor'],
+      [`cursor=${Buffer.from(JSON.stringify({ p: 0, s: 'size', k: 'big', i: '0'.repeat(24), at: 1 })).toString('base64url')}`, 'cursor'],
       ['sort=name&sort=size', 'sort'],
       ['sort=up&type=x&limit=-1&cursor=x', 'sort, type, limit, cursor'],
     ];

@@ -173,7 +173,10 @@ export function decodeCursor(cursor: string): { query: ListQuery; position: List
   // A key of another type than the field's would make the range match nothing, or the wrong items.
   const expected = { nameKey: 'string', size: 'number', createdAt: 'object', _id: 'object' }[field];
   if (key !== null && typeof key !== expected) return null;
-  return { query, position: { key, id: new ObjectId(i), since: new Date(at) } };
+  const since = new Date(at);
+  // Numbers past the range of dates make invalid ones, which no comparison would place.
+  if (Number.isNaN(since.getTime()) || (key instanceof Date && Number.isNaN(key.getTime()))) return null;
+  return { query, position: { key, id: new ObjectId(i), since } };
 }
 
 /**
