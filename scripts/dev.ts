@@ -21,7 +21,7 @@ const ENTRIES = ['server', 'worker'] as const;
 const RESTART_DEBOUNCE_MS = 300;
 /** A process that crashes at once would otherwise be restarted in a tight loop. */
 const CRASH_BACKOFF_MS = [500, 1000, 2000, 5000];
-const IGNORED = /^(node_modules|\.cache|\.git|dist|tests|bench|web)\b/;
+const IGNORED = /^(node_modules|\.cache|\.git|dist|tests|bench|web|cli)\b/;
 
 /** tsc has printed what is wrong; the API keeps running with the last good build. */
 function rebuildWeb(build: () => void = buildWeb): void {
