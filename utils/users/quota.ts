@@ -23,13 +23,7 @@ import { changeUsage, findUsage, insertUsage, NO_USAGE, setQuota, setTotals, typ
  * lapsing a minute after its server died.
  */
 
-/**
- * Every upload of a user takes the quota lock twice (its lease, its count) and a tree walk once a
- * level, so a hundred parallel uploads of one user queue for it: on FerretDB, with a large
- * collection and a loaded machine, the last ones waited over 10 s and were answered 503. An
- * upload that waits is better than one refused; this stays under the 30 s clients commonly allow.
- */
-const LOCK_WAIT_MS = 25_000;
+const LOCK_WAIT_MS = 10_000;
 const LEASE_MS = 60_000;
 const RENEW_EVERY_MS = LEASE_MS / 3;
 /** How long an upload waits for other uploads' leases to end before it is refused. */
