@@ -1,5 +1,6 @@
 import { closeClients, connectClients } from './utils/clients';
 import { config } from './utils/config';
+import { fillNameKeys } from './utils/files/upkeep/nameKeys';
 import { processFileJob, processUpkeepJob, processUserJob } from './utils/jobs/processors';
 import { shareCoresBetween } from './utils/jobs/thumbnails';
 import { runMain, stopOnSignals } from './utils/lifecycle';
@@ -12,6 +13,10 @@ async function main(): Promise<void> {
   const { workerConcurrency, uploadExpirySeconds, trashRetentionDays } = config();
   shareCoresBetween(workerConcurrency);
   await connectClients();
+  // Once a start, not in the upkeep: finding documents without a field scans the collection on
+  // MongoDB too (no index holds what is missing), and only documents of older versions lack it.
+  const named = await fillNameKeys();
+  if (named > 0) log.info(`Gave ${named} document(s) written before name keys theirs`);
   const { fileQueue, userQueue, upkeepQueue } = queues;
   const stopped = (error: unknown): void => {
     log.error('worker stopped processing jobs', error);

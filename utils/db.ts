@@ -31,7 +31,7 @@ export interface FileDoc {
   name: string;
   /**
    * The name as listings sort and search it (lower case: people expect "apple, Banana"). Written
-   * with every name (utils/files/store.ts); documents from before it get it from the upkeep.
+   * with every name (utils/files/store.ts); documents from before it get it when a worker starts.
    */
   nameKey?: string;
   /** When the name last changed: a listing sorted by name that began before it goes by `renames`. */

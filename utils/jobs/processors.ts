@@ -4,7 +4,6 @@ import { parseObjectId } from '../files/input';
 import { blobOf, removeBlob } from '../storage/stores';
 import { removeExpiredUploads } from '../files/resumable/upload';
 import { purgeDueTrash } from '../files/trash';
-import { fillNameKeys } from '../files/upkeep/nameKeys';
 import { fileExists, findAnyFile } from '../files/store';
 import type { FileJobData, JobOutcome, UserJobData } from '../queues';
 import { findUserById } from '../users/store';
@@ -57,6 +56,5 @@ export async function processUserJob(data: UserJobData): Promise<JobOutcome> {
 export async function processUpkeepJob(): Promise<JobOutcome> {
   const uploads = await removeExpiredUploads();
   const trash = await purgeDueTrash();
-  const named = await fillNameKeys();
-  return { kind: 'done', detail: `${uploads} expired upload(s) removed, ${trash} item(s) purged from the trash, ${named} name key(s) filled` };
+  return { kind: 'done', detail: `${uploads} expired upload(s) removed, ${trash} item(s) purged from the trash` };
 }

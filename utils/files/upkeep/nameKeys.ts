@@ -2,7 +2,7 @@ import { BATCH, findWithoutNameKey, setNameKey } from '../store';
 
 /**
  * Gives documents written before names had keys (FileDoc.nameKey) theirs, so listings sort and
- * search them with the rest; the worker's upkeep runs it, and it returns how many it gave.
+ * search them with the rest; a worker runs it as it starts, and it returns how many it gave.
  * A document renamed meanwhile already has its key and is left alone.
  */
 export async function fillNameKeys(): Promise<number> {
