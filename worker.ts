@@ -15,8 +15,14 @@ async function main(): Promise<void> {
   await connectClients();
   // Once a start, not in the upkeep: finding documents without a field scans the collection on
   // MongoDB too (no index holds what is missing), and only documents of older versions lack it.
-  const named = await fillNameKeys();
-  if (named > 0) log.info(`Gave ${named} document(s) written before name keys theirs`);
+  // Beside the jobs, not before them: a large older database takes minutes (FerretDB: ~80 ms each).
+  const stopFilling = new AbortController();
+  const filling = fillNameKeys(stopFilling.signal).then(
+    (named) => {
+      if (named > 0) log.info(`Gave ${named} document(s) written before name keys theirs`);
+    },
+    (error: unknown) => log.error('giving name keys to older documents failed', error),
+  );
   const { fileQueue, userQueue, upkeepQueue } = queues;
   const stopped = (error: unknown): void => {
     log.error('worker stopped processing jobs', error);
@@ -32,7 +38,11 @@ async function main(): Promise<void> {
   await queues.scheduleUpkeep(Math.round(everySeconds * 1000));
   log.info(`Worker processing ${fileQueue.name}, ${userQueue.name} and ${upkeepQueue.name}`);
   // Bull's close() waits for the jobs in flight, so a stop never leaves half a job behind.
-  stopOnSignals('worker', closeClients);
+  stopOnSignals('worker', async () => {
+    stopFilling.abort();
+    await filling;
+    await closeClients();
+  });
 }
 
 if (require.main === module) runMain('worker', main);

@@ -93,7 +93,7 @@ export interface UploadDoc {
   metadata?: string;
   createdAt: Date;
   expiresAt: Date;
-  /** Set once its length is counted as the file's in the owner's usage, just before the file's document is written. */
+  /** Set with `done`: its length counts as the file's in the owner's usage. Set alone, before the document, by versions before 2026-12. */
   counted?: boolean;
   /** Set once the file's document exists. */
   done?: boolean;

@@ -113,15 +113,15 @@ describe('faults: quotas and the trash across processes', function () {
     const user = await createUser({ baseUrl });
     const owner = new ObjectId(user.id);
     const top = await upload(user.token, { name: 'big', type: 'folder' }, { baseUrl });
-    // Twenty folders of a hundred files with real bytes, inserted directly to be quick.
+    // Twenty folders of a hundred files with real bytes, inserted directly to be quick, as the service writes them.
     const docs: FileDoc[] = [];
     for (let folderIndex = 0; folderIndex < 20; folderIndex += 1) {
       const folderId = new ObjectId();
-      docs.push({ _id: folderId, userId: owner, name: `sub${folderIndex}`, type: 'folder', parentId: new ObjectId(top.id) });
+      docs.push({ _id: folderId, userId: owner, name: `sub${folderIndex}`, nameKey: `sub${folderIndex}`, type: 'folder', parentId: new ObjectId(top.id) });
       for (let fileIndex = 0; fileIndex < 100; fileIndex += 1) {
         const localPath = path.join(folderPath, `purge-${folderIndex}-${fileIndex}-${randomBytes(4).toString('hex')}`);
         await writeFile(localPath, 'twelve bytes');
-        docs.push({ _id: new ObjectId(), userId: owner, name: `f${fileIndex}.txt`, type: 'file', parentId: folderId, localPath, size: 12 });
+        docs.push({ _id: new ObjectId(), userId: owner, name: `f${fileIndex}.txt`, nameKey: `f${fileIndex}.txt`, type: 'file', parentId: folderId, localPath, size: 12 });
       }
     }
     await dbClient.files.insertMany(docs);

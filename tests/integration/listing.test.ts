@@ -309,12 +309,17 @@ describe('GET /files: sort, filter, search and cursors', function () {
     });
   }
 
-  it('gives documents written before name keys theirs, so they sort and match with the rest', async () => {
+  it('gives documents written before name keys theirs, so they sort and match with the rest, unless stopped', async () => {
     const user = await createUser();
     await file(user, 'Beta');
     const owner = new ObjectId(user.id);
     await dbClient.files.insertOne({ _id: new ObjectId(), userId: owner, name: 'ALPHA old', type: 'folder', isPublic: false, parentId: 0 });
     expect(names(await listAll(user, '/files?sort=name'))).to.deep.equal(['ALPHA old', 'Beta']);
+    expect(names(await listAll(user, '/files?q=alpha'))).to.deep.equal([]);
+    // A worker stopping meanwhile leaves the rest to the next start.
+    const stopping = new AbortController();
+    stopping.abort();
+    expect(await fillNameKeys(stopping.signal)).to.equal(0);
     expect(names(await listAll(user, '/files?q=alpha'))).to.deep.equal([]);
     expect(await fillNameKeys()).to.be.greaterThanOrEqual(1);
     expect(names(await listAll(user, '/files?sort=-name'))).to.deep.equal(['Beta', 'ALPHA old']);

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ObjectId } from 'mongodb';
 import { dbClient } from '../../utils/db';
 import { removeExpiredUploads } from '../../utils/files/resumable/upload';
-import { setUserQuota } from '../../utils/users/quota';
+import { setUserQuota, withUsageLock } from '../../utils/users/quota';
 import type { components } from '../../web/src/generated/openapi';
 import { createUpload, encodeMetadata, patchUpload, tusRequest } from '../support/tus';
 import {
@@ -215,5 +215,32 @@ describe('quotas and resumable uploads', () => {
     expect(await usageOf(user)).to.deep.equal({ used: 100, quota: null, trash: 0, files: 1 });
     const file = (await api('GET', '/files', { token: user.token })).body as PublicFileBody[];
     expect(file.map((each) => each.name)).to.deep.equal(['r.bin']);
+  });
+
+  it('counts a file once when its finish died after the document was written and a HEAD finishes it again', async () => {
+    const user = await userWithQuota(null);
+    const data = randomBytes(100);
+    const { url } = await createUpload(harness().baseUrl, user.token, 100, metadata, data);
+    const id = url.split('/').pop() ?? '';
+    await dbClient.uploads.updateOne({ _id: id }, { $unset: { done: '', counted: '' } });
+    const head = await tusRequest('HEAD', url, { token: user.token });
+    expect(head.status).to.equal(200);
+    expect(await usageOf(user)).to.deep.equal({ used: 100, quota: null, trash: 0, files: 1 });
+  });
+});
+
+describe('commits under a busy quota lock', () => {
+  it('answers 100 parallel uploads that waited 9 s for their owner’s quota lock (as behind a tree walk) 201 each, counted exactly', async function () {
+    this.timeout(60_000);
+    const user = await createUser();
+    let release = (): void => undefined;
+    // Held as a walk of a big folder holds it on a database that scans; released once every upload waits.
+    const walk = withUsageLock(new ObjectId(user.id), () => new Promise<void>((resolve) => (release = resolve)));
+    const answers = Promise.all(Array.from({ length: 100 }, (_, index) => api('POST', '/files', { token: user.token, json: { name: `f${index}`, type: 'file', data: base64(randomBytes(100)) } })));
+    await new Promise((resolve) => setTimeout(resolve, 9000));
+    release();
+    await walk;
+    for (const answer of await answers) expect(answer.status, answer.text).to.equal(201);
+    expect(await usageOf(user)).to.deep.equal({ used: 100 * 100, quota: null, trash: 0, files: 100 });
   });
 });

@@ -1,4 +1,4 @@
-import { MongoServerError, ObjectId, type FindCursor, type Filter, type Sort } from 'mongodb';
+import { MongoBulkWriteError, ObjectId, type WriteError, type FindCursor, type Filter, type Sort } from 'mongodb';
 import { parseObjectId } from './input';
 import { dbClient, DUPLICATE_KEY, type BlobLocation, type FileDoc, type StoredParentId, type TrashInfo } from '../db';
 
@@ -87,17 +87,43 @@ export function nameKeyOf(name: string): string {
   return name.toLowerCase();
 }
 
-/** With an `_id`, inserting it again (a retry after a crash) is not an error. */
-export async function insertFile(file: Omit<FileDoc, '_id'> & { _id?: ObjectId }): Promise<FileDoc> {
-  const document = { ...file, nameKey: nameKeyOf(file.name) };
+export type NewFile = Omit<FileDoc, '_id'> & { _id?: ObjectId };
+
+/** What became of a document of insertFiles: inserted now, there already (its `_id` was given), or refused. */
+export type Inserted = { file: FileDoc; existed: boolean } | { error: Error };
+
+/**
+ * Inserts every item's document in one request, each on its own: one refused does not stop the
+ * others. With an `_id`, inserting it again (a retry after a crash) is not an error.
+ */
+export async function insertFiles<T extends { document: NewFile }>(items: readonly T[]): Promise<(T & { inserted: Inserted })[]> {
+  const prepared = items.map((item) => ({ item, file: stored(item.document) }));
+  const refused = new Map<number, WriteError>();
   try {
-    const { insertedId } = await dbClient.files.insertOne(document as FileDoc);
-    return { ...document, _id: insertedId };
+    await dbClient.files.insertMany(
+      prepared.map(({ file }) => file),
+      { ordered: false },
+    );
   } catch (error) {
-    if (file._id === undefined || !(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
-    return { ...document, _id: file._id };
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    for (const writeError of [error.writeErrors].flat()) refused.set(writeError.index, writeError);
   }
+  return prepared.map(({ item, file }, index) => ({ ...item, inserted: outcomeOf(item.document, file, refused.get(index)) }));
 }
+
+function outcomeOf(document: NewFile, file: FileDoc, refusal: WriteError | undefined): Inserted {
+  if (refusal === undefined) return { file, existed: false };
+  if (document._id !== undefined && refusal.code === DUPLICATE_KEY) return { file, existed: true };
+  return { error: new Error(`the insert of a file was refused (code ${refusal.code}): ${refusal.errmsg ?? ''}`) };
+}
+
+export async function insertFile(document: NewFile): Promise<FileDoc> {
+  const file = stored(document);
+  await dbClient.files.insertOne(file);
+  return file;
+}
+
+const stored = (document: NewFile): FileDoc => ({ ...document, _id: document._id ?? new ObjectId(), nameKey: nameKeyOf(document.name) });
 
 export type FileUpdate = Partial<Pick<FileDoc, 'name' | 'isPublic' | 'parentId' | 'renamedAt' | 'renames'>>;
 

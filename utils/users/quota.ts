@@ -95,8 +95,16 @@ export async function recordUsage(owner: ObjectId, delta: Partial<UsageTotals>):
   await withQuotaLock(owner, (lock) => changeCounted(owner, lock, changes));
 }
 
-/** Changes a user's counters from inside withUsageLock. */
-export type Count = (delta: Partial<UsageTotals>) => Promise<void>;
+/** Changes a user's counters from inside withUsageLock, ending upload leases with the change. */
+export type Count = (delta: Partial<UsageTotals>, endedLeases?: readonly string[]) => Promise<void>;
+
+export interface UsageLockOptions {
+  /**
+   * When Redis is down, run `work` without the lock rather than fail: for a change no quota needs
+   * kept exact at once (a race with another count is then drift that fsck mends).
+   */
+  unlockedIfRedisIsDown?: boolean;
+}
 
 /**
  * Runs `work` holding `owner`'s quota lock, with `count` to change their counters meanwhile.
@@ -104,13 +112,24 @@ export type Count = (delta: Partial<UsageTotals>) => Promise<void>;
  * it, so an upload's document is counted once: by the upload, or by the trash or delete that
  * found it, never by both (see walkSubtree).
  */
-export function withUsageLock<T>(owner: ObjectId, work: (count: Count) => Promise<T>): Promise<T> {
-  return withQuotaLock(owner, (lock) =>
-    work(async (delta) => {
+export async function withUsageLock<T>(owner: ObjectId, work: (count: Count) => Promise<T>, options: UsageLockOptions = {}): Promise<T> {
+  const counter =
+    (lock: HeldLock | undefined): Count =>
+    async (delta, endedLeases = []) => {
       const changes = nonZero(delta);
-      if (Object.keys(changes).length > 0) await changeCounted(owner, lock, changes);
-    }),
-  );
+      if (Object.keys(changes).length === 0 && endedLeases.length === 0) return;
+      await changeCounted(owner, lock, changes, Object.fromEntries(endedLeases.map((id) => [id, undefined])));
+    };
+  let begun = false;
+  try {
+    return await withQuotaLock(owner, (lock) => {
+      begun = true;
+      return work(counter(lock));
+    });
+  } catch (error) {
+    if (begun || options.unlockedIfRedisIsDown !== true || !isServiceOutage(error)) throw error;
+    return work(counter(undefined));
+  }
 }
 
 /** `GET /users/me/usage`. */
@@ -142,6 +161,14 @@ export async function reserveResumable(owner: ObjectId, length: number): Promise
   });
 }
 
+/** What an upload's commit changes in its owner's counters. */
+export interface UsageChange extends UsageLockOptions {
+  /** Added as the document is inserted, taken back when it does not stay. */
+  delta: Partial<UsageTotals>;
+  /** The upload's lease, ended by the commit whatever becomes of the document. */
+  endedLease?: string;
+}
+
 /** What an upload's request says of its size before its bytes: exactly (a raw body's Content-Length), or at most. */
 export interface ExpectedSize {
   exact?: number;
@@ -151,8 +178,8 @@ export interface ExpectedSize {
 /**
  * An upload's share of its owner's quota while its bytes arrive (`POST /files`, a drop folder's):
  * a lease of what it is expected to need, refused at once (507) when an exact size does not fit,
- * grown as more bytes come than it holds, made part of `stored` by `commit` with the document once
- * every byte is stored, given back by `cancel`. With no quota, nothing is held and only `commit` counts.
+ * grown as more bytes come than it holds, made part of `stored` with the document once every byte
+ * is stored (`settle`), given back by `cancel`. With no quota, nothing is held and only the commit counts.
  */
 export class UploadAllowance implements Allowance {
   /** A field name of `leases`: no dots. */
@@ -189,36 +216,16 @@ export class UploadAllowance implements Allowance {
   }
 
   /**
-   * Every byte is stored: under the owner's quota lock, `size` counts as stored, the lease ends,
-   * and `insert` makes the document (and checks its folder again). When `insert` fails, its count
-   * is undone before the lock goes. Counted before the document exists: a crash in between counts
-   * too much (fsck mends it), never too little.
+   * Every byte is stored: what committing the upload changes in its owner's counters (applied
+   * with its document's insert, by utils/files/upload/commit.ts): `size` counts as stored, and
+   * the lease ends.
    */
-  async commit<T>(size: number, insert: () => Promise<T>): Promise<T> {
+  settle(size: number): UsageChange {
     this.stopRenewing();
-    let begun = false;
-    const settle = async (lock: HeldLock | undefined): Promise<T> => {
-      begun = true;
-      await changeCounted(this.owner, lock, { stored: size, files: 1 }, this.leased ? { [this.id]: undefined } : {});
-      this.leased = false;
-      try {
-        return await insert();
-      } catch (error) {
-        await changeCounted(this.owner, lock, { stored: -size, files: -1 });
-        throw error;
-      }
-    };
-    try {
-      return await withQuotaLock(this.owner, settle);
-    } catch (error) {
-      // Redis is down and no quota needs keeping: the upload is kept, as it was before quotas, and
-      // counted without the lock (a race with another count then is drift fsck mends).
-      if (begun || this.quota !== null || !isServiceOutage(error)) throw error;
-      return settle(undefined);
-    }
+    return { delta: { stored: size, files: 1 }, endedLease: this.leased ? this.id : undefined, unlockedIfRedisIsDown: this.quota === null };
   }
 
-  /** The upload failed before `commit`: ends the lease. Safe in any state, and twice. */
+  /** The upload failed, or its document did not stay: ends the lease (a second time, harmlessly, when its commit did). Safe in any state. */
   async cancel(): Promise<void> {
     this.stopRenewing();
     if (!this.leased) return;

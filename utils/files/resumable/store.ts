@@ -20,14 +20,12 @@ export async function recordProgress(id: string, from: number, progress: UploadP
   return matchedCount === 1;
 }
 
-/** The owner's usage counts the upload's length as a file's, no longer as an upload's. */
-export async function markCounted(id: string): Promise<void> {
-  await dbClient.uploads.updateOne({ _id: id }, { $set: { counted: true } });
-}
-
-/** The file's document exists: the upload is kept until `expiresAt` only to answer HEAD with its id. */
+/**
+ * The file's document exists, and the owner's usage counts the upload's length as the file's: the
+ * upload is kept until `expiresAt` only to answer HEAD with its id.
+ */
 export async function markDone(id: string, expiresAt: Date): Promise<void> {
-  await dbClient.uploads.updateOne({ _id: id }, { $set: { done: true, expiresAt } });
+  await dbClient.uploads.updateOne({ _id: id }, { $set: { done: true, counted: true, expiresAt } });
 }
 
 export async function deleteUpload(id: string): Promise<void> {

@@ -11,11 +11,12 @@ import { hashingLimit, sha256Of } from '../../storage/byteStore';
 import { blobFields, newStaging, removeBlob, stagedBlob, stagingStore } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
 import { parentNotFound } from '../tree';
-import { insertChecked, type Place } from '../upload/create';
+import { commitUpload } from '../upload/commit';
+import type { Place } from '../upload/create';
 import { type Checksum, checksumMismatch, offsetMismatch } from './protocol';
 import { forgetHash, keepHash, resumeHash } from './runningHashes';
-import { recordUsage, reserveResumable, withUsageLock } from '../../users/quota';
-import { deleteUpload, findExpired, findUpload, insertUpload, markCounted, markDone, recordProgress } from './store';
+import { recordUsage, reserveResumable } from '../../users/quota';
+import { deleteUpload, findExpired, findUpload, insertUpload, markDone, recordProgress } from './store';
 
 /**
  * Resumable uploads (tus): each request holds its upload's lock (one at a time, on any server),
@@ -251,20 +252,14 @@ async function finish(upload: UploadDoc, lock: HeldLock, hash: Hash | undefined)
   const blob = stagedBlob(upload.staging);
   const sha256 = hash?.digest('hex') ?? (await sha256Of(await blob.store.read(blob.key)));
   await lock.assertHeld();
-  // Counted once, before the document exists, as POST /files counts (a retried finish skips it),
-  // and with the document's insert under the owner's quota lock: see withUsageLock.
-  const inserted = await withUsageLock(owner, async (count) => {
-    if (upload.counted !== true) {
-      await count({ uploads: -length, stored: length, files: 1 });
-      await markCounted(upload._id);
-    }
-    const document = await insertChecked(owner, { _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() });
-    if (document === undefined) await count({ stored: -length, files: -1 });
-    return document;
-  });
-  if (inserted === undefined) {
+  // Counted as POST /files counts, the reserved length becoming the file's. A retry whose document
+  // an earlier try inserted has its count taken back (commitUpload); older versions marked an
+  // upload counted before its insert, and such a one is not counted again.
+  const delta = upload.counted === true ? {} : { uploads: -length, stored: length, files: 1 };
+  const document = { _id: fileId, userId: owner, ...file, ...blobFields(blob), size: length, sha256, createdAt: new Date() };
+  if ((await commitUpload(owner, { document, usage: { delta } })) === undefined) {
     await removeBlob(blob);
-    await deleteUpload(upload._id);
+    await forget(upload);
     throw parentNotFound();
   }
   const expiresAt = expiryFrom(Date.now());

@@ -1,11 +1,12 @@
-import { ObjectId } from 'mongodb';
+import type { ObjectId } from 'mongodb';
 import type { FileDoc } from '../../db';
 import { queues } from '../../queues';
 import { blobFields } from '../../storage/stores';
 import type { UploadMetadata } from '../input';
-import { deleteFiles, insertFile, ROOT } from '../store';
-import { parentNotFound, resolveParent, stillAcceptsChildren } from '../tree';
+import type { ROOT } from '../store';
+import { parentNotFound, resolveParent } from '../tree';
 import { type ExpectedSize, UploadAllowance } from '../../users/quota';
+import { commitUpload } from './commit';
 import { StagedBytes } from './stagedBytes';
 
 /**
@@ -37,23 +38,23 @@ export function asAsked(owner: ObjectId): Place {
 
 /**
  * `POST /files`, however the body came: stages it (within the owner's quota), checks the parent,
- * inserts the document over the bytes and counts them, checks the parent again (it may have begun
- * its delete or gone to the trash meanwhile) and, for an image, queues its thumbnails. Only then
- * are the bytes the document's: on any failure before, they are removed and their count undone.
+ * and commits the document over the bytes (commitUpload: counted, inserted, its parent checked
+ * again); for an image, queues its thumbnails. Only then are the bytes the document's: on any
+ * failure before, they are removed and their count undone.
  */
 export async function createUpload(owner: ObjectId, place: Place, stage: StageUpload, expected: ExpectedSize): Promise<FileDoc> {
   const allowance = new UploadAllowance(owner, expected);
   const bytes = new StagedBytes(allowance);
-  let file: FileDoc;
+  let file: FileDoc | undefined;
   try {
     const upload = await stage(bytes);
     const { parentId, isPublic } = await place(upload);
     const document: Omit<FileDoc, '_id'> = { userId: owner, name: upload.name, type: upload.type, isPublic, parentId, createdAt: new Date() };
     // A folder has no content: whatever was sent with it is never committed, so it is discarded below.
     const stored = upload.type === 'folder' ? undefined : await bytes.stored();
-    const insert = async (fields: Partial<FileDoc>): Promise<FileDoc> => (await insertChecked(owner, { ...document, ...fields })) ?? throwParentNotFound();
-    if (stored === undefined) file = await insert({});
-    else file = await allowance.commit(stored.size, () => insert({ ...blobFields(stored), size: stored.size, sha256: stored.sha256 }));
+    if (stored === undefined) file = await commitUpload(owner, { document });
+    else file = await commitUpload(owner, { document: { ...document, ...blobFields(stored), size: stored.size, sha256: stored.sha256 }, usage: allowance.settle(stored.size) });
+    if (file === undefined) throw parentNotFound();
     if (stored !== undefined) bytes.commit();
   } catch (error) {
     await allowance.cancel();
@@ -64,20 +65,3 @@ export async function createUpload(owner: ObjectId, place: Place, stage: StageUp
   if (file.type === 'image') await queues.enqueueThumbnails(file._id.toHexString(), owner.toHexString());
   return file;
 }
-
-/**
- * Inserts the document, then checks its folder again: one that began its delete, or went to the
- * trash, while the upload ran takes nothing more, and the document goes (undefined then; see
- * walkSubtree).
- */
-export async function insertChecked(owner: ObjectId, document: Omit<FileDoc, '_id'> & { _id?: ObjectId }): Promise<FileDoc | undefined> {
-  const file = await insertFile(document);
-  const folder = file.parentId instanceof ObjectId ? file.parentId : ROOT;
-  if (await stillAcceptsChildren(owner, folder)) return file;
-  await deleteFiles(owner, [file._id]);
-  return undefined;
-}
-
-const throwParentNotFound = (): never => {
-  throw parentNotFound();
-};

@@ -1,0 +1,149 @@
+import { ObjectId } from 'mongodb';
+import type { FileDoc } from '../../db';
+import type { UsageTotals } from '../../users/usageStore';
+import { type Count, type UsageChange, withUsageLock } from '../../users/quota';
+import { deleteFiles, insertFiles, type NewFile, ROOT } from '../store';
+import { stillAcceptsChildren } from '../tree';
+
+/**
+ * The last step of every upload (`POST /files`, a drop folder's, a resumable upload's finish):
+ * what it changes in its owner's counters is counted, its document inserted, and its folder
+ * checked again, since the folder may have begun its delete or gone to the trash meanwhile (a
+ * document whose folder no longer takes it goes again, and its count is taken back).
+ *
+ * Count, insert and check run whole under the owner's quota lock, so a tree walk counts the
+ * document or never sees it (see walkSubtree). Uploads of one owner that finish while a commit of
+ * theirs is under way in this process wait for it and then go together: one hold of the lock,
+ * one change of the counters, one insert, one read per folder. Measured on FerretDB with 20,000
+ * files: 100 uploads committed one by one held the lock ~100 ms each, so the last waited past
+ * the lock's 10 s and were refused 503; an insert of 100 documents at once takes 32 ms.
+ */
+
+export interface Commit {
+  document: NewFile;
+  /** Nothing for a folder. */
+  usage?: UsageChange;
+}
+
+interface Waiting {
+  commit: Commit;
+  settled: boolean;
+  resolve: (file: FileDoc | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Per owner, the commits waiting for the one under way; an owner is here only while one is. */
+const waiting = new Map<string, Waiting[]>();
+
+/** Resolves to the document, or to undefined when its folder no longer takes it. */
+export function commitUpload(owner: ObjectId, commit: Commit): Promise<FileDoc | undefined> {
+  return new Promise((resolve, reject) => {
+    const entry = { commit, settled: false, resolve, reject };
+    const key = owner.toHexString();
+    const queue = waiting.get(key);
+    if (queue !== undefined) {
+      queue.push(entry);
+      return;
+    }
+    waiting.set(key, []);
+    void commitInTurn(owner, key, [entry]);
+  });
+}
+
+async function commitInTurn(owner: ObjectId, key: string, first: Waiting[]): Promise<void> {
+  for (let batch = first; batch.length > 0; ) {
+    await commitTogether(owner, batch);
+    batch = waiting.get(key) ?? [];
+    waiting.set(key, []);
+  }
+  waiting.delete(key);
+}
+
+/** Settles every commit of `batch`; never throws. */
+async function commitTogether(owner: ObjectId, batch: Waiting[]): Promise<void> {
+  const usages = batch.flatMap(({ commit }) => (commit.usage === undefined ? [] : [commit.usage]));
+  try {
+    // A batch of folders counts nothing, so it needs no lock.
+    if (usages.length === 0) await insertAndCheck(owner, batch, undefined);
+    else await withUsageLock(owner, (count) => insertAndCheck(owner, batch, count), { unlockedIfRedisIsDown: usages.every((usage) => usage.unlockedIfRedisIsDown === true) });
+  } catch (error) {
+    for (const entry of batch) if (!entry.settled) settle(entry, { error });
+  }
+}
+
+type Outcome = { file: FileDoc | undefined } | { error: unknown };
+
+function settle(entry: Waiting, outcome: Outcome): void {
+  entry.settled = true;
+  if ('error' in outcome) entry.reject(outcome.error);
+  else entry.resolve(outcome.file);
+}
+
+const folderOf = (file: FileDoc): ObjectId | typeof ROOT => (file.parentId instanceof ObjectId ? file.parentId : ROOT);
+
+const settledOf = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
+
+/** Whether each folder still takes new children, or why that could not be read. */
+async function verdictsOn(owner: ObjectId, files: readonly FileDoc[]): Promise<Map<string, PromiseSettledResult<boolean>>> {
+  const folders = new Map(files.map((file) => [String(folderOf(file)), folderOf(file)]));
+  return new Map(await Promise.all([...folders].map(async ([key, folder]) => [key, await settledOf(stillAcceptsChildren(owner, folder))] as const)));
+}
+
+/**
+ * Counts, inserts and checks each folder once. Each commit is settled as soon as its document is
+ * known to stay; those that go (their folder refused them, or could not be read) are deleted
+ * first. Then what the commits without a new document counted is taken back, in one change.
+ */
+async function insertAndCheck(owner: ObjectId, batch: Waiting[], count: Count | undefined): Promise<void> {
+  const rows = batch.map((entry) => ({ entry, document: entry.commit.document, delta: entry.commit.usage?.delta ?? {} }));
+  const counted = sum(rows.map(({ delta }) => delta));
+  await count?.(
+    counted,
+    rows.flatMap(({ entry }) => entry.commit.usage?.endedLease ?? []),
+  );
+  let inserted;
+  try {
+    inserted = await insertFiles(rows);
+  } catch (error) {
+    await count?.(negated(counted));
+    throw error;
+  }
+  // A document there already was inserted and counted by an earlier try, its folder checked then.
+  const fresh = inserted.flatMap(({ inserted: each }) => ('file' in each && !each.existed ? [each.file] : []));
+  const verdicts = await verdictsOn(owner, fresh);
+  const takenBack: Partial<UsageTotals>[] = [];
+  const going: { entry: Waiting; file: FileDoc; outcome: Outcome }[] = [];
+  for (const { entry, delta, inserted: each } of inserted) {
+    if ('error' in each) {
+      takenBack.push(delta);
+      settle(entry, { error: each.error });
+      continue;
+    }
+    const verdict = each.existed ? undefined : verdicts.get(String(folderOf(each.file)));
+    if (verdict === undefined || (verdict.status === 'fulfilled' && verdict.value)) {
+      if (each.existed) takenBack.push(delta);
+      settle(entry, { file: each.file });
+      continue;
+    }
+    takenBack.push(delta);
+    going.push({ entry, file: each.file, outcome: verdict.status === 'rejected' ? { error: verdict.reason } : { file: undefined } });
+  }
+  await deleteFiles(
+    owner,
+    going.map(({ file }) => file._id),
+  );
+  for (const { entry, outcome } of going) settle(entry, outcome);
+  await count?.(negated(sum(takenBack)));
+}
+
+function sum(deltas: readonly Partial<UsageTotals>[]): Partial<UsageTotals> {
+  const total: Partial<UsageTotals> = {};
+  for (const delta of deltas) for (const [name, value] of Object.entries(delta) as [keyof UsageTotals, number][]) total[name] = (total[name] ?? 0) + value;
+  return total;
+}
+
+const negated = (delta: Partial<UsageTotals>): Partial<UsageTotals> => Object.fromEntries(Object.entries(delta).map(([name, value]) => [name, -value]));
