@@ -2,7 +2,7 @@ import { ObjectId } from 'mongodb';
 import type { FileDoc } from '../../db';
 import type { UsageTotals } from '../../users/usageStore';
 import { type Count, type UsageChange, withUsageLock } from '../../users/quota';
-import { deleteFiles, insertFiles, type NewFile, ROOT } from '../store';
+import { BATCH, deleteFiles, insertFiles, type NewFile, ROOT } from '../store';
 import { stillAcceptsChildren } from '../tree';
 
 /**
@@ -32,13 +32,18 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** Per owner, the commits waiting for the one under way; an owner is here only while one is. */
+/** Per owner, the commits waiting for the one under way (at most BATCH go at once); an owner is here only while one is. */
 const waiting = new Map<string, Waiting[]>();
 
 /** Resolves to the document, or to undefined when its folder no longer takes it. */
 export function commitUpload(owner: ObjectId, commit: Commit): Promise<FileDoc | undefined> {
   return new Promise((resolve, reject) => {
     const entry = { commit, settled: false, resolve, reject };
+    // A folder counts nothing: it needs neither the lock nor a turn.
+    if (commit.usage === undefined) {
+      void commitTogether(owner, [entry]);
+      return;
+    }
     const key = owner.toHexString();
     const queue = waiting.get(key);
     if (queue !== undefined) {
@@ -53,8 +58,7 @@ export function commitUpload(owner: ObjectId, commit: Commit): Promise<FileDoc |
 async function commitInTurn(owner: ObjectId, key: string, first: Waiting[]): Promise<void> {
   for (let batch = first; batch.length > 0; ) {
     await commitTogether(owner, batch);
-    batch = waiting.get(key) ?? [];
-    waiting.set(key, []);
+    batch = waiting.get(key)?.splice(0, BATCH) ?? [];
   }
   waiting.delete(key);
 }
@@ -63,7 +67,6 @@ async function commitInTurn(owner: ObjectId, key: string, first: Waiting[]): Pro
 async function commitTogether(owner: ObjectId, batch: Waiting[]): Promise<void> {
   const usages = batch.flatMap(({ commit }) => (commit.usage === undefined ? [] : [commit.usage]));
   try {
-    // A batch of folders counts nothing, so it needs no lock.
     if (usages.length === 0) await insertAndCheck(owner, batch, undefined);
     else await withUsageLock(owner, (count) => insertAndCheck(owner, batch, count), { unlockedIfRedisIsDown: usages.every((usage) => usage.unlockedIfRedisIsDown === true) });
   } catch (error) {
