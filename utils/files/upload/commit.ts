@@ -12,7 +12,8 @@ import { stillAcceptsChildren } from '../tree';
  * document whose folder no longer takes it goes again, and its count is taken back).
  *
  * Count, insert and check run whole under the owner's quota lock, so a tree walk counts the
- * document or never sees it (see walkSubtree). Uploads of one owner that finish while a commit of
+ * document or never sees it (see walkSubtree). The count comes first: a crash before the insert
+ * counts too much (fsck mends it), never too little. Uploads of one owner that finish while a commit of
  * theirs is under way in this process wait for it and then go together: one hold of the lock,
  * one change of the counters, one insert, one read per folder. Measured on FerretDB with 20,000
  * files: 100 uploads committed one by one held the lock ~100 ms each, so the last waited past
