@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { appEnv, ROOT } from '../../scripts/lib/processes';
+import { appEnv } from '../../scripts/lib/processes';
 import { freePort, startServices, type Services } from '../../scripts/lib/services';
+import { buildIfStale } from '../../scripts/lib/webBuild';
 import { NpmScript, STACK_FRAME, waitForAllGone } from '../support/processTree';
 
 /**
@@ -39,7 +39,7 @@ describe('npm scripts and signals', function () {
   before(async function () {
     this.timeout(300_000);
     // npm start and npm run worker run the build.
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    buildIfStale();
     services = await startServices({ prefix: '' }, {});
   });
 

@@ -93,7 +93,8 @@ describe('faults: quotas and the trash across processes', function () {
       token: user.token,
       body: Readable.from((async function* () {
         yield Buffer.alloc(1000);
-        await new Promise((resolve) => setTimeout(resolve, 60_000));
+        // Unref'd: a body that never ends must not keep mocha from exiting once the tests are done.
+        await new Promise((resolve) => setTimeout(resolve, 60_000).unref());
       })()),
       headers: { 'Content-Type': 'application/octet-stream' },
     }).catch(() => undefined);
