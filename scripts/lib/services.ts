@@ -131,7 +131,7 @@ export function spawnQuiet(command: string, args: string[], { detached = false, 
 }
 
 /** The FerretDB launcher, rebuilt whenever its sources change. */
-export function launcherBinary(): Promise<string> {
+function launcherBinary(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(path.join(LAUNCHER_SOURCE, file)));
   return goProgram({

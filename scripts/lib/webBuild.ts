@@ -1,7 +1,6 @@
 /**
  * Compiles the browser app (web/src → web/dist) for `npm run dev` and the test fixture, which
- * must serve the current sources without anyone remembering `npm run build:web`; and the whole
- * build (`npm run build`, dist/ too) for the tests that run `npm start`.
+ * must serve the current sources without anyone remembering `npm run build:web`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -33,23 +32,4 @@ export function buildWeb(): void {
 
 export function buildWebIfStale(): void {
   if (webBuildIsStale()) buildWeb();
-}
-
-/** What tsconfig.build.json compiles into dist/ (a superset: every script), and its settings. */
-const BUILD_SOURCES = ['server.ts', 'worker.ts', 'routes', 'controllers', 'utils', 'cli', 'scripts', 'tsconfig.json', 'tsconfig.build.json'];
-
-function newestTypeScript(file: string): number {
-  const stats = statSync(file);
-  if (!stats.isDirectory()) return file.endsWith('.ts') || file.endsWith('.json') ? stats.mtimeMs : 0;
-  return Math.max(0, ...readdirSync(file).map((name) => newestTypeScript(path.join(file, name))));
-}
-
-/**
- * `npm run build` unless dist/ and web/dist are newer than their sources. Rebuilding while
- * another test tier serves web/dist or runs dist/cli could let it read a half-written file.
- */
-export function buildIfStale(): void {
-  const server = path.join(ROOT, 'dist', 'server.js');
-  const stale = !existsSync(server) || Math.max(...BUILD_SOURCES.map((name) => newestTypeScript(path.join(ROOT, name)))) > mtime(server) || webBuildIsStale();
-  if (stale) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 }

@@ -1,10 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { appEnv } from '../../scripts/lib/processes';
+import { appEnv, ROOT } from '../../scripts/lib/processes';
 import { freePort, startServices, type Services } from '../../scripts/lib/services';
-import { buildIfStale } from '../../scripts/lib/webBuild';
 import { NpmScript, STACK_FRAME, waitForAllGone } from '../support/processTree';
 
 /**
@@ -14,11 +14,12 @@ import { NpmScript, STACK_FRAME, waitForAllGone } from '../support/processTree';
  */
 
 const GRACEFUL_STOP_MS = 15_000;
+/** One of each way a stop arrives; SIGINT to npm alone, or SIGTERM to the group, take the same paths as these. */
 const CASES: [NodeJS.Signals, 'npm' | 'group'][] = [
+  // A service manager, CI, `kill <pid>`.
   ['SIGTERM', 'npm'],
-  ['SIGINT', 'npm'],
+  // Ctrl-C.
   ['SIGINT', 'group'],
-  ['SIGTERM', 'group'],
   // A closed terminal.
   ['SIGHUP', 'group'],
 ];
@@ -39,7 +40,7 @@ describe('npm scripts and signals', function () {
   before(async function () {
     this.timeout(300_000);
     // npm start and npm run worker run the build.
-    buildIfStale();
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
     services = await startServices({ prefix: '' }, {});
   });
 

@@ -1,5 +1,6 @@
 import { ObjectId } from 'mongodb';
 import type { FileDoc } from '../../db';
+import { log } from '../../log';
 import type { UsageTotals } from '../../users/usageStore';
 import { type Count, type UsageChange, withUsageLock } from '../../users/quota';
 import { BATCH, deleteFiles, insertFiles, type NewFile, ROOT } from '../store';
@@ -28,7 +29,6 @@ export interface Commit {
 
 interface Waiting {
   commit: Commit;
-  settled: boolean;
   resolve: (file: FileDoc | undefined) => void;
   reject: (error: unknown) => void;
 }
@@ -39,7 +39,7 @@ const waiting = new Map<string, Waiting[]>();
 /** Resolves to the document, or to undefined when its folder no longer takes it. */
 export function commitUpload(owner: ObjectId, commit: Commit): Promise<FileDoc | undefined> {
   return new Promise((resolve, reject) => {
-    const entry = { commit, settled: false, resolve, reject };
+    const entry = { commit, resolve, reject };
     // A folder counts nothing: it needs neither the lock nor a turn.
     if (commit.usage === undefined) {
       void commitTogether(owner, [entry]);
@@ -71,14 +71,14 @@ async function commitTogether(owner: ObjectId, batch: Waiting[]): Promise<void> 
     if (usages.length === 0) await insertAndCheck(owner, batch, undefined);
     else await withUsageLock(owner, (count) => insertAndCheck(owner, batch, count), { unlockedIfRedisIsDown: usages.every((usage) => usage.unlockedIfRedisIsDown === true) });
   } catch (error) {
-    for (const entry of batch) if (!entry.settled) settle(entry, { error });
+    // Nothing was settled yet: a commit settles only once its whole batch is through.
+    for (const entry of batch) settle(entry, { error });
   }
 }
 
 type Outcome = { file: FileDoc | undefined } | { error: unknown };
 
 function settle(entry: Waiting, outcome: Outcome): void {
-  entry.settled = true;
   if ('error' in outcome) entry.reject(outcome.error);
   else entry.resolve(outcome.file);
 }
@@ -98,9 +98,9 @@ async function verdictsOn(owner: ObjectId, files: readonly FileDoc[]): Promise<M
 }
 
 /**
- * Counts, inserts and checks each folder once. Each commit is settled as soon as its document is
- * known to stay; those that go (their folder refused them, or could not be read) are deleted
- * first. Then what the commits without a new document counted is taken back, in one change.
+ * Counts, inserts and checks each folder once; deletes the documents that go (their folder
+ * refused them, or could not be read), takes back in one change what every commit without a new
+ * document counted, and only then settles each commit, so its answer never precedes its count.
  */
 async function insertAndCheck(owner: ObjectId, batch: Waiting[], count: Count | undefined): Promise<void> {
   const rows = batch.map((entry) => ({ entry, document: entry.commit.document, delta: entry.commit.usage?.delta ?? {} }));
@@ -119,29 +119,41 @@ async function insertAndCheck(owner: ObjectId, batch: Waiting[], count: Count | 
   // A document there already was inserted and counted by an earlier try, its folder checked then.
   const fresh = inserted.flatMap(({ inserted: each }) => ('file' in each && !each.existed ? [each.file] : []));
   const verdicts = await verdictsOn(owner, fresh);
+  const outcomes = new Map<Waiting, Outcome>();
   const takenBack: Partial<UsageTotals>[] = [];
-  const going: { entry: Waiting; file: FileDoc; outcome: Outcome }[] = [];
+  const going: { entry: Waiting; file: FileDoc; delta: Partial<UsageTotals> }[] = [];
   for (const { entry, delta, inserted: each } of inserted) {
     if ('error' in each) {
       takenBack.push(delta);
-      settle(entry, { error: each.error });
+      outcomes.set(entry, { error: each.error });
       continue;
     }
     const verdict = each.existed ? undefined : verdicts.get(String(folderOf(each.file)));
     if (verdict === undefined || (verdict.status === 'fulfilled' && verdict.value)) {
       if (each.existed) takenBack.push(delta);
-      settle(entry, { file: each.file });
+      outcomes.set(entry, { file: each.file });
       continue;
     }
-    takenBack.push(delta);
-    going.push({ entry, file: each.file, outcome: verdict.status === 'rejected' ? { error: verdict.reason } : { file: undefined } });
+    going.push({ entry, file: each.file, delta });
+    outcomes.set(entry, verdict.status === 'rejected' ? { error: verdict.reason } : { file: undefined });
   }
-  await deleteFiles(
-    owner,
-    going.map(({ file }) => file._id),
-  );
-  for (const { entry, outcome } of going) settle(entry, outcome);
-  await count?.(negated(sum(takenBack)));
+  try {
+    await deleteFiles(
+      owner,
+      going.map(({ file }) => file._id),
+    );
+    takenBack.push(...going.map(({ delta }) => delta));
+  } catch (error) {
+    // Still there, and counted: a walk of their folder finds them.
+    for (const { entry } of going) outcomes.set(entry, { error });
+  }
+  try {
+    await count?.(negated(sum(takenBack)));
+  } catch (error) {
+    // The documents that stay are the uploads' whatever this says; fsck mends the counters.
+    log.error('taking back the count of uploads that made no file failed', error);
+  }
+  for (const [entry, outcome] of outcomes) settle(entry, outcome);
 }
 
 function sum(deltas: readonly Partial<UsageTotals>[]): Partial<UsageTotals> {
