@@ -10,7 +10,8 @@ module.exports = {
   extends: ['eslint:recommended', 'plugin:@typescript-eslint/recommended-type-checked'],
   env: { node: true, es2022: true },
   // Generated code (npm run types) is held to its generator's output, not to these rules.
-  ignorePatterns: ['dist/', 'node_modules/', '.cache/', '.eslintrc.js', 'bench/results/', 'web/src/generated/'],
+  // This file is linted too (a dotfile, so named back in), as plain JavaScript like the CLI's launcher.
+  ignorePatterns: ['dist/', 'node_modules/', '.cache/', 'bench/results/', 'web/src/generated/', '!.eslintrc.js'],
   rules: {
     '@typescript-eslint/no-floating-promises': 'error',
     '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
@@ -52,8 +53,9 @@ module.exports = {
       },
     },
     {
-      // The CLI's launcher is plain JavaScript (it runs before any TypeScript can): no type information.
-      files: ['cli/bin.js'],
+      // Plain JavaScript, CommonJS, outside every tsconfig: the CLI's launcher (it runs before any
+      // TypeScript can) and this file. No type information.
+      files: ['cli/bin.js', '.eslintrc.js'],
       extends: ['plugin:@typescript-eslint/disable-type-checked'],
       parserOptions: { project: null },
       rules: { '@typescript-eslint/no-require-imports': 'off' },
